@@ -1,3 +1,30 @@
 import { Routes } from '@angular/router';
 
-export const routes: Routes = [];
+export const routes: Routes = [
+  { path: '', pathMatch: 'full', redirectTo: 'new' },
+  {
+    path: 'new',
+    title: 'New job · BatchLab',
+    loadComponent: () =>
+      import('./features/job-submission/job-form.component').then((m) => m.JobFormComponent),
+  },
+  {
+    path: 'jobs',
+    title: 'My jobs · BatchLab',
+    loadComponent: () =>
+      import('./features/job-list/job-list.component').then((m) => m.JobListComponent),
+  },
+  {
+    path: 'jobs/:id',
+    title: 'Job · BatchLab',
+    loadComponent: () =>
+      import('./features/job-status/job-status.component').then((m) => m.JobStatusComponent),
+  },
+  {
+    path: 'queues',
+    title: 'Queues · BatchLab',
+    loadComponent: () =>
+      import('./features/queue-panel/queue-panel.component').then((m) => m.QueuePanelComponent),
+  },
+  { path: '**', redirectTo: 'new' },
+];

@@ -1,0 +1,36 @@
+import { HttpClient, HttpParams } from '@angular/common/http';
+import { inject, Injectable } from '@angular/core';
+import { Observable } from 'rxjs';
+
+import { CreateJobRequest, Job, JobListQuery, JobPage } from '../models/job.model';
+import { API_BASE_URL } from './api.config';
+
+/** Client of the `/api/jobs` endpoints. Errors arrive as `ApiError` (see the problem interceptor). */
+@Injectable({ providedIn: 'root' })
+export class JobApiService {
+  private readonly http = inject(HttpClient);
+  private readonly baseUrl = `${API_BASE_URL}/jobs`;
+
+  createJob(request: CreateJobRequest): Observable<Job> {
+    return this.http.post<Job>(this.baseUrl, request);
+  }
+
+  getJob(id: string): Observable<Job> {
+    return this.http.get<Job>(`${this.baseUrl}/${encodeURIComponent(id)}`);
+  }
+
+  listJobs(query: JobListQuery): Observable<JobPage> {
+    let params = new HttpParams().set('ownerId', query.ownerId).set('limit', query.limit);
+    if (query.status !== null) {
+      params = params.set('status', query.status);
+    }
+    if (query.cursor !== null) {
+      params = params.set('cursor', query.cursor);
+    }
+    return this.http.get<JobPage>(this.baseUrl, { params });
+  }
+
+  cancelJob(id: string): Observable<Job> {
+    return this.http.post<Job>(`${this.baseUrl}/${encodeURIComponent(id)}/cancel`, null);
+  }
+}

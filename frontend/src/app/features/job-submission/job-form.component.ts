@@ -1,0 +1,356 @@
+import {
+  ChangeDetectionStrategy,
+  Component,
+  computed,
+  DestroyRef,
+  inject,
+  OnInit,
+  signal,
+} from '@angular/core';
+import { takeUntilDestroyed, toSignal } from '@angular/core/rxjs-interop';
+import {
+  AbstractControl,
+  FormControl,
+  FormGroup,
+  ReactiveFormsModule,
+  Validators,
+} from '@angular/forms';
+import { Router } from '@angular/router';
+
+import { toApiError } from '../../core/interceptors/problem.interceptor';
+import { JsonObject } from '../../core/models/job.model';
+import { JOB_LIMITS, JobType, SIMULATE_JOB_TYPE } from '../../core/models/job-type.model';
+import { ApiError, ProblemFieldError } from '../../core/models/problem.model';
+import { JobApiService } from '../../core/services/job-api.service';
+import { JobTypeService } from '../../core/services/job-type.service';
+import { OwnerService } from '../../core/services/owner.service';
+import {
+  describeErrors,
+  integerValidator,
+  jsonObjectValidator,
+  notBlankValidator,
+  parseJsonObject,
+} from './job-form.validators';
+
+/** Form controls that can carry an error message. */
+export type JobFormField =
+  | 'name'
+  | 'type'
+  | 'payload'
+  | 'ownerId'
+  | 'durationSeconds'
+  | 'failureProbability'
+  | 'steps';
+
+type SimulateKnob = 'durationSeconds' | 'failureProbability' | 'steps';
+
+/** One message shown under a field; `testId` is `error-<API field path>`. */
+export interface FieldMessage {
+  testId: string;
+  message: string;
+}
+
+interface SimulateForm {
+  durationSeconds: FormControl<number | null>;
+  failureProbability: FormControl<number | null>;
+  steps: FormControl<number | null>;
+}
+
+interface JobForm {
+  name: FormControl<string>;
+  type: FormControl<string>;
+  payload: FormControl<string>;
+  simulate: FormGroup<SimulateForm>;
+}
+
+type TypesState = 'loading' | 'ready' | 'error';
+
+const SIMULATE_KNOBS: readonly SimulateKnob[] = ['durationSeconds', 'failureProbability', 'steps'];
+
+/** API field path of each control, used for `error-<field>` test ids. */
+const FIELD_PATHS: Readonly<Record<JobFormField, string>> = {
+  name: 'name',
+  type: 'type',
+  payload: 'payload',
+  ownerId: 'ownerId',
+  durationSeconds: 'payload.durationSeconds',
+  failureProbability: 'payload.failureProbability',
+  steps: 'payload.steps',
+};
+
+/** The submit form (`/new`): name, type, JSON payload and the simulate knobs. */
+@Component({
+  selector: 'app-job-form',
+  imports: [ReactiveFormsModule],
+  templateUrl: './job-form.component.html',
+  styleUrl: './job-form.component.css',
+  changeDetection: ChangeDetectionStrategy.OnPush,
+})
+export class JobFormComponent implements OnInit {
+  private readonly jobApi = inject(JobApiService);
+  private readonly jobTypeService = inject(JobTypeService);
+  private readonly owner = inject(OwnerService);
+  private readonly router = inject(Router);
+  private readonly destroyRef = inject(DestroyRef);
+
+  protected readonly limits = JOB_LIMITS;
+  protected readonly ownerId = this.owner.ownerId;
+
+  protected readonly form = new FormGroup<JobForm>({
+    name: new FormControl('', {
+      nonNullable: true,
+      validators: [
+        Validators.required,
+        notBlankValidator,
+        Validators.maxLength(JOB_LIMITS.nameMaxLength),
+      ],
+    }),
+    type: new FormControl('', { nonNullable: true, validators: [Validators.required] }),
+    payload: new FormControl('{}', {
+      nonNullable: true,
+      validators: [Validators.required, jsonObjectValidator],
+    }),
+    simulate: new FormGroup<SimulateForm>({
+      durationSeconds: new FormControl<number | null>(null, [
+        Validators.required,
+        Validators.min(JOB_LIMITS.durationSeconds.min),
+        Validators.max(JOB_LIMITS.durationSeconds.max),
+      ]),
+      failureProbability: new FormControl<number | null>(null, [
+        Validators.required,
+        Validators.min(JOB_LIMITS.failureProbability.min),
+        Validators.max(JOB_LIMITS.failureProbability.max),
+      ]),
+      steps: new FormControl<number | null>(null, [
+        Validators.required,
+        Validators.min(JOB_LIMITS.steps.min),
+        Validators.max(JOB_LIMITS.steps.max),
+        integerValidator,
+      ]),
+    }),
+  });
+
+  protected readonly jobTypes = signal<JobType[]>([]);
+  protected readonly typesState = signal<TypesState>('loading');
+  protected readonly typesError = signal<string | null>(null);
+  protected readonly submitting = signal(false);
+  private readonly submitAttempted = signal(false);
+  private readonly serverErrors = signal<readonly ProblemFieldError[]>([]);
+  private readonly apiError = signal<ApiError | null>(null);
+
+  /** Bumps on every value/status/touched change of the form, so computeds re-read it. */
+  private readonly formEvents = toSignal(this.form.events, { initialValue: null });
+  private readonly selectedTypeName = toSignal(this.form.controls.type.valueChanges, {
+    initialValue: '',
+  });
+
+  protected readonly selectedType = computed(
+    () => this.jobTypes().find((t) => t.type === this.selectedTypeName()) ?? null,
+  );
+  protected readonly isSimulate = computed(() => this.selectedTypeName() === SIMULATE_JOB_TYPE);
+  protected readonly nameLength = computed(() => {
+    this.formEvents();
+    return this.form.controls.name.value.length;
+  });
+
+  /** Messages per field: client-side validation first, otherwise the API's `errors`. */
+  protected readonly fieldErrors = computed((): Record<JobFormField, FieldMessage[]> => {
+    this.formEvents();
+    const showClient = this.submitAttempted();
+    const result = {} as Record<JobFormField, FieldMessage[]>;
+    for (const field of Object.keys(FIELD_PATHS) as JobFormField[]) {
+      const control = field === 'ownerId' ? null : this.controlFor(field);
+      const clientMessage =
+        control && control.enabled && control.invalid && (showClient || control.touched)
+          ? describeErrors(control.errors)
+          : null;
+      result[field] = clientMessage
+        ? [{ testId: `error-${FIELD_PATHS[field]}`, message: clientMessage }]
+        : this.serverErrors()
+            .filter((e) => this.fieldFor(e.field) === field)
+            .map((e) => ({ testId: `error-${e.field}`, message: e.message }));
+    }
+    return result;
+  });
+
+  /** Problem details not tied to a known field: detail for 400/413/503/network, unknown fields. */
+  protected readonly generalError = computed((): { message: string; fields: ProblemFieldError[] } | null => {
+    const error = this.apiError();
+    if (error === null) {
+      return null;
+    }
+    const fields = this.serverErrors().filter((e) => this.fieldFor(e.field) === null);
+    const hasFieldErrors = this.serverErrors().length > fields.length;
+    if (error.status === 422 && hasFieldErrors && fields.length === 0) {
+      return null;
+    }
+    const retry =
+      error.retryAfterSeconds !== null ? ` Try again in ${error.retryAfterSeconds} s.` : '';
+    return { message: `${error.title}: ${error.detail}${retry}`, fields };
+  });
+
+  constructor() {
+    this.form.controls.type.valueChanges
+      .pipe(takeUntilDestroyed())
+      .subscribe((type) => this.applyTypeExample(type));
+    this.form.controls.payload.valueChanges
+      .pipe(takeUntilDestroyed())
+      .subscribe((text) => this.syncKnobsFromPayload(text));
+    this.form.controls.simulate.valueChanges
+      .pipe(takeUntilDestroyed())
+      .subscribe(() => this.syncPayloadFromKnobs());
+    for (const field of Object.keys(FIELD_PATHS) as JobFormField[]) {
+      this.controlFor(field)
+        ?.valueChanges.pipe(takeUntilDestroyed())
+        .subscribe(() => this.clearServerErrors(field));
+    }
+    this.form.controls.simulate.disable({ emitEvent: false });
+  }
+
+  ngOnInit(): void {
+    this.loadJobTypes();
+  }
+
+  protected loadJobTypes(): void {
+    this.typesState.set('loading');
+    this.jobTypeService
+      .getJobTypes()
+      .pipe(takeUntilDestroyed(this.destroyRef))
+      .subscribe({
+        next: (types) => {
+          this.jobTypes.set(types);
+          this.typesState.set('ready');
+          const current = this.form.controls.type.value;
+          if (types.length > 0 && !types.some((t) => t.type === current)) {
+            this.form.controls.type.setValue(types[0].type);
+          }
+        },
+        error: (error: unknown) => {
+          this.typesState.set('error');
+          this.typesError.set(toApiError(error).detail);
+        },
+      });
+  }
+
+  /** Puts the selected type's example back into the payload. */
+  protected resetPayload(): void {
+    this.applyTypeExample(this.form.controls.type.value);
+  }
+
+  protected submit(): void {
+    this.submitAttempted.set(true);
+    const ownerId = this.ownerId();
+    if (this.submitting() || ownerId === null) {
+      return;
+    }
+    if (this.form.invalid) {
+      this.form.markAllAsTouched();
+      return;
+    }
+    const payload = parseJsonObject(this.form.controls.payload.value);
+    if (payload === null) {
+      return;
+    }
+    this.submitting.set(true);
+    this.serverErrors.set([]);
+    this.apiError.set(null);
+    this.jobApi
+      .createJob({
+        name: this.form.controls.name.value.trim(),
+        type: this.form.controls.type.value,
+        payload,
+        ownerId,
+      })
+      .pipe(takeUntilDestroyed(this.destroyRef))
+      .subscribe({
+        next: (job) => void this.router.navigate(['/jobs', job.id]),
+        error: (error: unknown) => {
+          const apiError = toApiError(error);
+          this.submitting.set(false);
+          this.apiError.set(apiError);
+          this.serverErrors.set(apiError.errors);
+        },
+      });
+  }
+
+  private controlFor(field: JobFormField): AbstractControl<unknown> | null {
+    switch (field) {
+      case 'name':
+      case 'type':
+      case 'payload':
+        return this.form.controls[field];
+      case 'durationSeconds':
+      case 'failureProbability':
+      case 'steps':
+        return this.form.controls.simulate.controls[field];
+      case 'ownerId':
+        return null;
+    }
+  }
+
+  /** Maps an API field path (`payload.text`) to the control that shows it, or null if unknown. */
+  private fieldFor(path: string): JobFormField | null {
+    if (path === 'name' || path === 'type' || path === 'payload' || path === 'ownerId') {
+      return path;
+    }
+    if (path.startsWith('payload.') || path.startsWith('payload[')) {
+      const key = path.slice('payload.'.length);
+      const knob = SIMULATE_KNOBS.find((k) => k === key);
+      return knob !== undefined && this.isSimulate() ? knob : 'payload';
+    }
+    return null;
+  }
+
+  private clearServerErrors(field: JobFormField): void {
+    const remaining = this.serverErrors().filter((e) => this.fieldFor(e.field) !== field);
+    if (remaining.length !== this.serverErrors().length) {
+      this.serverErrors.set(remaining);
+    }
+  }
+
+  private applyTypeExample(typeName: string): void {
+    const jobType = this.jobTypes().find((t) => t.type === typeName);
+    const simulate = this.form.controls.simulate;
+    if (typeName === SIMULATE_JOB_TYPE) {
+      simulate.enable({ emitEvent: false });
+    } else {
+      simulate.disable({ emitEvent: false });
+    }
+    if (jobType !== undefined) {
+      // Emits, so the simulate knobs pick the example's values up.
+      this.form.controls.payload.setValue(JSON.stringify(jobType.example, null, 2));
+    }
+  }
+
+  private syncKnobsFromPayload(text: string): void {
+    const simulate = this.form.controls.simulate;
+    const payload = parseJsonObject(text);
+    if (simulate.disabled || payload === null) {
+      return;
+    }
+    for (const knob of SIMULATE_KNOBS) {
+      const value = payload[knob];
+      if (typeof value === 'number' && simulate.controls[knob].value !== value) {
+        simulate.controls[knob].setValue(value, { emitEvent: false });
+      }
+    }
+  }
+
+  private syncPayloadFromKnobs(): void {
+    const simulate = this.form.controls.simulate;
+    if (simulate.disabled) {
+      return;
+    }
+    const payload: JsonObject = parseJsonObject(this.form.controls.payload.value) ?? {};
+    for (const knob of SIMULATE_KNOBS) {
+      const value = simulate.controls[knob].value;
+      if (typeof value === 'number' && Number.isFinite(value)) {
+        payload[knob] = value;
+      } else {
+        delete payload[knob];
+      }
+    }
+    this.form.controls.payload.setValue(JSON.stringify(payload, null, 2), { emitEvent: false });
+    this.clearServerErrors('payload');
+  }
+}

@@ -1,0 +1,64 @@
+import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@angular/core';
+import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
+import { DecimalPipe } from '@angular/common';
+
+import { JOB_STATUSES, JobStatus } from '../../core/models/job.model';
+import { ApiError } from '../../core/models/problem.model';
+import { QueueStats } from '../../core/models/queue.model';
+import { PollingService, toOutcome } from '../../core/services/polling.service';
+import { QueueApiService } from '../../core/services/queue-api.service';
+import { StatusBadgeComponent } from '../../shared/status-badge/status-badge.component';
+
+export interface StatusCount {
+  status: JobStatus;
+  count: number;
+}
+
+/**
+ * Queue panel (`/queues`): depth of each queue, job counts per status, throughput and a
+ * link to Flower. Polls `GET /api/queues`, paused while the tab is hidden.
+ */
+@Component({
+  selector: 'app-queue-panel',
+  imports: [DecimalPipe, StatusBadgeComponent],
+  templateUrl: './queue-panel.component.html',
+  styleUrl: './queue-panel.component.css',
+  changeDetection: ChangeDetectionStrategy.OnPush,
+})
+export class QueuePanelComponent {
+  private readonly queueApi = inject(QueueApiService);
+  private readonly polling = inject(PollingService);
+
+  protected readonly stats = signal<QueueStats | null>(null);
+  protected readonly loadError = signal<ApiError | null>(null);
+  protected readonly lastUpdated = signal<Date | null>(null);
+  protected readonly intervalSeconds = this.polling.intervalMs / 1000;
+
+  protected readonly statusCounts = computed((): StatusCount[] => {
+    const byStatus = this.stats()?.jobsByStatus;
+    return JOB_STATUSES.map((status) => ({ status, count: byStatus?.[status] ?? 0 }));
+  });
+  protected readonly errorMessage = computed(() => {
+    const error = this.loadError();
+    if (error === null) {
+      return null;
+    }
+    const reason = error.status === 0 ? 'the server cannot be reached' : error.detail;
+    return `Could not refresh the queue statistics (${reason}). Retrying every ${this.intervalSeconds} s…`;
+  });
+
+  constructor() {
+    this.polling
+      .pollWhileVisible(() => toOutcome(this.queueApi.getQueueStats()))
+      .pipe(takeUntilDestroyed())
+      .subscribe((outcome) => {
+        if (outcome.ok) {
+          this.stats.set(outcome.value);
+          this.loadError.set(null);
+          this.lastUpdated.set(new Date());
+        } else {
+          this.loadError.set(outcome.error);
+        }
+      });
+  }
+}
