@@ -1,0 +1,1 @@
+"""BatchLab's HTTP API: ``uvicorn api.main:app``."""

@@ -1,0 +1,4 @@
+"""BatchLab's shared core: settings, job model, state machine, DynamoDB store.
+
+Both ``api`` and ``tasks`` import from here; nothing in here imports them.
+"""

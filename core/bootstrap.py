@@ -1,0 +1,126 @@
+"""Create everything BatchLab needs, idempotently: ``python -m core.bootstrap``.
+
+Safe to run twice and against real AWS. ``--wait`` first retries until the
+endpoints answer (used by the local stack, where moto starts alongside).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from botocore.exceptions import BotoCoreError, ClientError
+from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_fixed
+
+from core.aws import client
+from core.queues import ensure_queues, queue_urls
+from core.settings import settings
+
+log = logging.getLogger("batchlab.bootstrap")
+
+
+def _table_spec() -> dict:
+    return {
+        "TableName": settings.table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [
+            {"AttributeName": "JobId", "AttributeType": "S"},
+            {"AttributeName": "OwnerId", "AttributeType": "S"},
+            {"AttributeName": "CreatedAt", "AttributeType": "S"},
+        ],
+        "KeySchema": [{"AttributeName": "JobId", "KeyType": "HASH"}],
+        "GlobalSecondaryIndexes": [_owner_index()],
+    }
+
+
+def _owner_index() -> dict:
+    # KEYS_ONLY: see core.store.list_jobs for why.
+    return {
+        "IndexName": settings.owner_index_name,
+        "KeySchema": [
+            {"AttributeName": "OwnerId", "KeyType": "HASH"},
+            {"AttributeName": "CreatedAt", "KeyType": "RANGE"},
+        ],
+        "Projection": {"ProjectionType": "KEYS_ONLY"},
+    }
+
+
+def ensure_table() -> None:
+    """Create the Jobs table, its owner index and TTL on ExpiresAt if missing."""
+    ddb = client("dynamodb")
+    try:
+        table = ddb.describe_table(TableName=settings.table_name)["Table"]
+    except ddb.exceptions.ResourceNotFoundException:
+        log.info("creating table %s", settings.table_name)
+        try:
+            ddb.create_table(**_table_spec())
+        except ddb.exceptions.ResourceInUseException:
+            pass  # created concurrently by another bootstrap
+        ddb.get_waiter("table_exists").wait(TableName=settings.table_name)
+        table = ddb.describe_table(TableName=settings.table_name)["Table"]
+    indexes = {i["IndexName"] for i in table.get("GlobalSecondaryIndexes", [])}
+    if settings.owner_index_name not in indexes:
+        log.info("adding index %s", settings.owner_index_name)
+        spec = _table_spec()
+        ddb.update_table(
+            TableName=settings.table_name,
+            AttributeDefinitions=spec["AttributeDefinitions"],
+            GlobalSecondaryIndexUpdates=[{"Create": _owner_index()}],
+        )
+    ttl = ddb.describe_time_to_live(TableName=settings.table_name)["TimeToLiveDescription"]
+    if ttl.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
+        ddb.update_time_to_live(
+            TableName=settings.table_name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": "ExpiresAt"},
+        )
+
+
+@retry(
+    retry=retry_if_exception_type((BotoCoreError, ClientError, OSError)),
+    wait=wait_fixed(0.25),
+    stop=stop_after_delay(60),
+    reraise=True,
+)
+def _wait_for_backend() -> None:
+    client("dynamodb").list_tables(Limit=1)
+    client("sqs").list_queues(MaxResults=1)
+
+
+@retry(
+    retry=retry_if_exception_type(ClientError),
+    wait=wait_fixed(0.25),
+    stop=stop_after_delay(120),
+    reraise=True,
+)
+def _wait_for_resources() -> None:
+    queue_urls()
+    table = client("dynamodb").describe_table(TableName=settings.table_name)["Table"]
+    if table["TableStatus"] != "ACTIVE":
+        raise ClientError({"Error": {"Code": "NotReady"}}, "DescribeTable")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--wait", action="store_true", help="retry until the endpoints answer")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="only wait until the queues and table exist (create nothing)",
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+    if args.wait or args.check:
+        _wait_for_backend()
+    if args.check:
+        _wait_for_resources()
+        log.info("resources ready")
+        return 0
+    urls = ensure_queues()
+    ensure_table()
+    log.info("queue %s, dead-letter queue %s, table %s ready", urls.jobs, urls.dlq, settings.table_name)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""Domain errors. The API maps each to an HTTP problem; workers log them."""
+
+from __future__ import annotations
+
+
+class JobNotFound(Exception):
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"no job with id {job_id}")
+        self.job_id = job_id
+
+
+class UnknownJobType(Exception):
+    def __init__(self, name: str, known: list[str]) -> None:
+        super().__init__(f"unknown job type {name!r}; known types: {', '.join(sorted(known))}")
+        self.name = name
+
+
+class InvalidPayload(Exception):
+    """The payload does not match its type's schema. ``errors`` are pydantic's."""
+
+    def __init__(self, errors: list[dict]) -> None:
+        super().__init__("the payload does not match the job type's schema")
+        self.errors = errors
+
+
+class JobConflict(Exception):
+    """The job is not in a state that allows the request (e.g. cancel a finished job)."""
+
+
+class InvalidCursor(Exception):
+    pass
+
+
+class BackendUnavailable(Exception):
+    """DynamoDB or SQS could not be reached in bounded time."""
+
+
+class IdempotencyMismatch(Exception):
+    """The Idempotency-Key was used before with a different request body."""

@@ -1,0 +1,65 @@
+"""The job model: what the API accepts and returns (camelCase JSON)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from core.status import JobStatus
+
+OWNER_PATTERN = r"^[A-Za-z0-9._@-]+$"
+
+
+class _Camel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class JobCreate(_Camel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    type: str = Field(min_length=1, max_length=64)
+    payload: dict[str, Any]
+    owner_id: str = Field(min_length=1, max_length=64, pattern=OWNER_PATTERN)
+
+
+class HistoryEntry(_Camel):
+    status: JobStatus
+    at: datetime
+    note: str | None = None
+
+
+class JobSummary(_Camel):
+    id: str
+    name: str
+    type: str
+    owner_id: str
+    status: JobStatus
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    attempts: int = 0
+    max_attempts: int
+    progress: int = Field(default=0, ge=0, le=100)
+    error: str | None = None
+
+
+class Job(JobSummary):
+    payload: dict[str, Any]
+    result: dict[str, Any] | None = None
+    history: list[HistoryEntry] = []
+
+
+class JobPage(_Camel):
+    items: list[JobSummary]
+    next_cursor: str | None = None
+
+
+class JobTypeInfo(_Camel):
+    type: str
+    description: str
+    example: dict[str, Any]
+    max_attempts: int

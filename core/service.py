@@ -1,0 +1,125 @@
+"""Job use cases: what the API's routes call. No HTTP here, no boto3 either."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import Callable
+
+from pydantic import ValidationError
+
+from core import store
+from core.errors import (
+    BackendUnavailable,
+    IdempotencyMismatch,
+    InvalidPayload,
+    JobConflict,
+    JobNotFound,
+    UnknownJobType,
+)
+from core.job import Job, JobCreate, JobPage, JobTypeInfo
+from core.job_types import REGISTRY
+from core.status import TERMINAL, JobStatus
+
+log = logging.getLogger("batchlab.service")
+
+Enqueue = Callable[[str], None]
+
+# Fixed namespace: the same (owner, Idempotency-Key) always maps to the same JobId.
+_IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1d6c8e-2b8a-4c7e-9a51-3f0b7d2e9c44")
+
+
+def list_job_types() -> list[JobTypeInfo]:
+    return [
+        JobTypeInfo(
+            type=t.name, description=t.description, example=t.example, max_attempts=t.max_attempts
+        )
+        for t in REGISTRY.values()
+    ]
+
+
+def _request_hash(request: JobCreate, payload: dict) -> str:
+    canonical = json.dumps(
+        {"name": request.name, "type": request.type, "payload": payload, "ownerId": request.owner_id},
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def submit_job(
+    *, request: JobCreate, enqueue: Enqueue, idempotency_key: str | None = None
+) -> tuple[Job, bool]:
+    """Validate, store the job QUEUED, send its JobId. Returns (job, created).
+
+    Steps:
+      1. look up the type and validate the payload against its schema;
+      2. conditional PutItem (with an Idempotency-Key the JobId is derived from
+         owner+key, so a repeat hits the condition and returns the first job);
+      3. send the JobId-only message;
+      4. if the send fails, delete the still-unsent job and raise
+         BackendUnavailable: the client gets a 503 and no job is left QUEUED
+         without a message (a retry with the same key starts clean).
+    """
+    job_type = REGISTRY.get(request.type)
+    if job_type is None:
+        raise UnknownJobType(request.type, list(REGISTRY))
+    try:
+        model = job_type.payload_model.model_validate(request.payload)
+    except ValidationError as exc:
+        raise InvalidPayload(exc.errors(include_url=False, include_context=False)) from exc
+    payload = model.model_dump(by_alias=True, mode="json")
+
+    request_hash = None
+    if idempotency_key is None:
+        job_id = str(uuid.uuid4())
+    else:
+        job_id = str(uuid.uuid5(_IDEMPOTENCY_NAMESPACE, f"{request.owner_id}\n{idempotency_key}"))
+        request_hash = _request_hash(request, payload)
+    try:
+        job = store.put_job(
+            job_id=job_id,
+            owner_id=request.owner_id,
+            name=request.name,
+            type_=request.type,
+            payload=payload,
+            max_attempts=job_type.max_attempts,
+            request_hash=request_hash,
+        )
+    except store.JobExists as exists:
+        if request_hash is None or exists.item is None:
+            raise
+        if exists.item.get("RequestHash", {}).get("S") != request_hash:
+            raise IdempotencyMismatch() from exists
+        return store.job_from_item(exists.item), False
+    try:
+        enqueue(job_id)
+    except Exception as exc:
+        log.warning("enqueue of %s failed, removing the unsent job: %r", job_id, exc)
+        store.delete_unsent_job(job_id)
+        raise BackendUnavailable("the job queue is unavailable; nothing was accepted") from exc
+    return job, True
+
+
+def get_job(job_id: str) -> Job:
+    return store.get_job(job_id)
+
+
+def list_jobs(
+    *, owner_id: str, status: JobStatus | None, limit: int, cursor: str | None
+) -> JobPage:
+    return store.list_jobs(owner_id=owner_id, status=status, limit=limit, cursor=cursor)
+
+
+def cancel_job(job_id: str) -> Job:
+    result = store.cancel_job(job_id)
+    if result.ok:
+        return store.job_from_item(result.item)
+    if result.item is None:
+        raise JobNotFound(job_id)
+    status = JobStatus(result.item["Status"]["S"])
+    if status in TERMINAL:
+        raise JobConflict(f"the job is already {status.value}")
+    raise JobConflict(f"the job changed state ({status.value}); try again")

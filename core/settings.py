@@ -1,0 +1,61 @@
+"""The one settings object. Every module reads ``settings``; none reads os.environ.
+
+AWS endpoints are deliberately *not* settings: boto3 reads the standard
+``AWS_ENDPOINT_URL`` / ``AWS_ENDPOINT_URL_<SERVICE>`` variables itself, so the
+same code talks to moto locally and to real AWS when they are unset.
+"""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BATCHLAB_", extra="ignore")
+
+    aws_region: str = Field(
+        default="us-east-1",
+        validation_alias=AliasChoices("BATCHLAB_AWS_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"),
+    )
+
+    # DynamoDB
+    table_name: str = "Jobs"
+    owner_index_name: str = "OwnerCreatedAt"
+    job_ttl_hours: float = Field(default=6.0, gt=0)
+
+    # SQS
+    queue_name: str = "batchlab-jobs"
+    dlq_name: str = "batchlab-jobs-dlq"
+    visibility_timeout: int = Field(default=120, ge=10, le=43200)
+    max_receive_count: int = Field(default=5, ge=1, le=1000)
+    wait_time_seconds: int = Field(default=20, ge=0, le=20)
+    # Queue URLs are normally resolved once with GetQueueUrl; set them to skip that call.
+    queue_url: str | None = None
+    dlq_url: str | None = None
+
+    # Worker
+    worker_prefetch: int = Field(default=10, ge=1, le=10)
+    polling_interval: float = Field(default=0.1, ge=0)
+    default_max_attempts: int = Field(default=3, ge=1, le=20)
+
+    # API
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    retry_after_seconds: int = Field(default=1, ge=1)
+    api_threads: int = Field(default=64, ge=1)
+    frontend_dist: str = "frontend/dist/batchlab/browser"
+    flower_url: str = "http://127.0.0.1:5555"
+
+    # AWS client behaviour: bounded so a dead backend gives a quick 503, not a hang.
+    aws_connect_timeout: float = 2.0
+    aws_read_timeout: float = 10.0
+    aws_max_attempts: int = 3
+
+    @model_validator(mode="after")
+    def _dlq_differs(self) -> Settings:
+        if self.dlq_name == self.queue_name:
+            raise ValueError("BATCHLAB_DLQ_NAME must differ from BATCHLAB_QUEUE_NAME")
+        return self
+
+
+settings = Settings()

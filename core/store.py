@@ -1,0 +1,477 @@
+"""DynamoDB access for jobs: plain keyword-only functions over one table.
+
+Every status change goes through :func:`_transition`: it checks the move with the
+pure state machine first, then writes it with a conditional UpdateItem on the old
+status, so check and write happen together (two writers cannot both win).
+
+Attributes are PascalCase. Payload and Result are stored as JSON strings: their
+size stays predictable (write units) and no float→Decimal juggling is needed.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from core.aws import client
+from core.errors import InvalidCursor, JobNotFound
+from core.job import HistoryEntry, Job, JobPage, JobSummary
+from core.settings import settings
+from core.status import JobStatus, advance
+
+_ser = TypeSerializer()
+_de = TypeDeserializer()
+
+SUMMARY_ATTRIBUTES = (
+    "JobId, OwnerId, #n, #t, #s, CreatedAt, StartedAt, FinishedAt, "
+    "Attempts, MaxAttempts, Progress, #e"
+)
+_SUMMARY_NAMES = {"#n": "Name", "#t": "Type", "#s": "Status", "#e": "Error"}
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _marshal(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: _ser.serialize(v) for k, v in values.items()}
+
+
+def _unmarshal(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _de.deserialize(v) for k, v in item.items()}
+
+
+def _history(status: JobStatus, at: str, note: str | None = None) -> list[dict[str, str]]:
+    entry = {"Status": status.value, "At": at}
+    if note:
+        entry["Note"] = note[:500]
+    return [entry]
+
+
+def _is_conditional_failure(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+# --- mapping -----------------------------------------------------------------
+
+
+def _summary_fields(raw: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": raw["JobId"],
+        "name": raw["Name"],
+        "type": raw["Type"],
+        "owner_id": raw["OwnerId"],
+        "status": raw["Status"],
+        "created_at": raw["CreatedAt"],
+        "started_at": raw.get("StartedAt"),
+        "finished_at": raw.get("FinishedAt"),
+        "attempts": int(raw.get("Attempts", 0)),
+        "max_attempts": int(raw["MaxAttempts"]),
+        "progress": int(raw.get("Progress", 0)),
+        "error": raw.get("Error"),
+    }
+
+
+def job_from_item(item: dict[str, Any]) -> Job:
+    raw = _unmarshal(item)
+    return Job(
+        **_summary_fields(raw),
+        payload=json.loads(raw["Payload"]),
+        result=json.loads(raw["Result"]) if "Result" in raw else None,
+        history=[
+            HistoryEntry(status=h["Status"], at=h["At"], note=h.get("Note"))
+            for h in raw.get("History", [])
+        ],
+    )
+
+
+def summary_from_item(item: dict[str, Any]) -> JobSummary:
+    return JobSummary(**_summary_fields(_unmarshal(item)))
+
+
+# --- create / read -----------------------------------------------------------
+
+
+class JobExists(Exception):
+    def __init__(self, item: dict[str, Any] | None) -> None:
+        super().__init__("a job with this id exists")
+        self.item = item
+
+
+def put_job(
+    *,
+    job_id: str,
+    owner_id: str,
+    name: str,
+    type_: str,
+    payload: dict[str, Any],
+    max_attempts: int,
+    request_hash: str | None = None,
+) -> Job:
+    """Write a new QUEUED job; raise JobExists (with the stored item) if the id is taken."""
+    created = now_iso()
+    values: dict[str, Any] = {
+        "JobId": job_id,
+        "OwnerId": owner_id,
+        "Name": name,
+        "Type": type_,
+        "Payload": json.dumps(payload, separators=(",", ":")),
+        "Status": JobStatus.QUEUED.value,
+        "CreatedAt": created,
+        "Attempts": 0,
+        "MaxAttempts": max_attempts,
+        "Progress": 0,
+        "History": _history(JobStatus.QUEUED, created),
+        "ExpiresAt": int(time.time() + settings.job_ttl_hours * 3600),
+    }
+    if request_hash:
+        values["RequestHash"] = request_hash
+    item = _marshal(values)
+    try:
+        client("dynamodb").put_item(
+            TableName=settings.table_name,
+            Item=item,
+            ConditionExpression="attribute_not_exists(JobId)",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except ClientError as exc:
+        if _is_conditional_failure(exc):
+            raise JobExists(exc.response.get("Item")) from exc
+        raise
+    return job_from_item(item)
+
+
+def get_item(job_id: str, *, consistent: bool = False) -> dict[str, Any] | None:
+    resp = client("dynamodb").get_item(
+        TableName=settings.table_name,
+        Key={"JobId": {"S": job_id}},
+        ConsistentRead=consistent,
+    )
+    return resp.get("Item")
+
+
+def get_job(job_id: str) -> Job:
+    item = get_item(job_id)
+    if item is None:
+        raise JobNotFound(job_id)
+    return job_from_item(item)
+
+
+def delete_unsent_job(job_id: str) -> None:
+    """Remove a job whose message never reached SQS (still QUEUED, never started)."""
+    try:
+        client("dynamodb").delete_item(
+            TableName=settings.table_name,
+            Key={"JobId": {"S": job_id}},
+            ConditionExpression="#s = :q AND Attempts = :zero",
+            ExpressionAttributeNames={"#s": "Status"},
+            ExpressionAttributeValues=_marshal({":q": JobStatus.QUEUED.value, ":zero": 0}),
+        )
+    except ClientError as exc:
+        if not _is_conditional_failure(exc):
+            raise
+
+
+# --- transitions -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TransitionResult:
+    ok: bool
+    item: dict[str, Any] | None  # new item if ok, old item (or None if missing) if not
+
+
+def _transition(
+    job_id: str,
+    *,
+    from_: tuple[JobStatus, ...],
+    to: JobStatus,
+    set_values: dict[str, Any] | None = None,
+    remove: tuple[str, ...] = (),
+    extra_condition: str | None = None,
+    extra_values: dict[str, Any] | None = None,
+    increment_attempts: bool = False,
+    note: str | None = None,
+) -> TransitionResult:
+    """Move a job from one of ``from_`` to ``to`` in one conditional write.
+
+    Steps:
+      1. check every ``from_ → to`` against the state machine (raises InvalidTransition);
+      2. UpdateItem: set Status, append to History, apply ``set_values``/``remove``,
+         conditional on the current Status being one of ``from_`` (and ``extra_condition``);
+      3. on a failed condition, return the old item so the caller can tell why.
+    """
+    for current in from_:
+        advance(current, to)
+    at = now_iso()
+    names = {"#s": "Status"}
+    values: dict[str, Any] = {":to": to.value, ":h": _history(to, at, note)}
+    sets = ["#s = :to", "History = list_append(History, :h)"]
+    for i, (attr, value) in enumerate((set_values or {}).items()):
+        names[f"#a{i}"] = attr
+        values[f":v{i}"] = value
+        sets.append(f"#a{i} = :v{i}")
+    if increment_attempts:
+        sets.append("Attempts = Attempts + :one")
+        values[":one"] = 1
+    from_keys = []
+    for i, status in enumerate(from_):
+        values[f":f{i}"] = status.value
+        from_keys.append(f":f{i}")
+    condition = f"#s IN ({', '.join(from_keys)})"
+    if extra_condition:
+        condition = f"({condition}) AND ({extra_condition})"
+        values.update(extra_values or {})
+    expression = "SET " + ", ".join(sets)
+    if remove:
+        names.update({f"#r{i}": attr for i, attr in enumerate(remove)})
+        expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove)))
+    try:
+        resp = client("dynamodb").update_item(
+            TableName=settings.table_name,
+            Key={"JobId": {"S": job_id}},
+            UpdateExpression=expression,
+            ConditionExpression=f"attribute_exists(JobId) AND {condition}",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=_marshal(values),
+            ReturnValues="ALL_NEW",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except ClientError as exc:
+        if _is_conditional_failure(exc):
+            return TransitionResult(ok=False, item=exc.response.get("Item"))
+        raise
+    return TransitionResult(ok=True, item=resp["Attributes"])
+
+
+def start_job(job_id: str, *, lease_seconds: int) -> TransitionResult:
+    """QUEUED → PROCESSING, or take over a PROCESSING job whose lease ran out.
+
+    The incremented Attempts is the attempt's token: every later write of this
+    attempt is conditional on it, so a worker that lost its lease cannot write.
+    """
+    now = int(time.time())
+    return _transition(
+        job_id,
+        from_=(JobStatus.QUEUED, JobStatus.PROCESSING),
+        to=JobStatus.PROCESSING,
+        set_values={
+            "StartedAt": now_iso(),
+            "LeaseExpiresAt": now + lease_seconds,
+            "Progress": 0,
+        },
+        extra_condition="#s = :fq OR LeaseExpiresAt < :now",
+        extra_values={":fq": JobStatus.QUEUED.value, ":now": now},
+        increment_attempts=True,
+    )
+
+
+def _attempt_condition(attempt: int) -> tuple[str, dict[str, Any]]:
+    return "Attempts = :attempt", {":attempt": attempt}
+
+
+def complete_job(job_id: str, *, attempt: int, result: dict[str, Any]) -> TransitionResult:
+    cond, vals = _attempt_condition(attempt)
+    return _transition(
+        job_id,
+        from_=(JobStatus.PROCESSING,),
+        to=JobStatus.COMPLETED,
+        set_values={
+            "FinishedAt": now_iso(),
+            "Result": json.dumps(result, separators=(",", ":")),
+            "Progress": 100,
+        },
+        remove=("LeaseExpiresAt", "Error"),
+        extra_condition=cond,
+        extra_values=vals,
+    )
+
+
+def fail_job(job_id: str, *, attempt: int | None, error: str) -> TransitionResult:
+    """PROCESSING (this attempt) → FAILED; with ``attempt=None`` also from QUEUED (DLQ)."""
+    if attempt is None:
+        return _transition(
+            job_id,
+            from_=(JobStatus.QUEUED, JobStatus.PROCESSING),
+            to=JobStatus.FAILED,
+            set_values={"FinishedAt": now_iso(), "Error": error[:2000], "DeadLettered": True},
+            remove=("LeaseExpiresAt",),
+            note=error,
+        )
+    cond, vals = _attempt_condition(attempt)
+    return _transition(
+        job_id,
+        from_=(JobStatus.PROCESSING,),
+        to=JobStatus.FAILED,
+        set_values={"FinishedAt": now_iso(), "Error": error[:2000]},
+        remove=("LeaseExpiresAt",),
+        extra_condition=cond,
+        extra_values=vals,
+        note=error,
+    )
+
+
+def retry_job(job_id: str, *, attempt: int, error: str) -> TransitionResult:
+    """PROCESSING → QUEUED after a failed attempt that will be retried."""
+    cond, vals = _attempt_condition(attempt)
+    return _transition(
+        job_id,
+        from_=(JobStatus.PROCESSING,),
+        to=JobStatus.QUEUED,
+        set_values={"Error": error[:2000]},
+        remove=("LeaseExpiresAt",),
+        extra_condition=cond,
+        extra_values=vals,
+        note=error,
+    )
+
+
+def cancel_job(job_id: str) -> TransitionResult:
+    return _transition(
+        job_id,
+        from_=(JobStatus.QUEUED, JobStatus.PROCESSING),
+        to=JobStatus.CANCELLED,
+        set_values={"FinishedAt": now_iso()},
+        remove=("LeaseExpiresAt",),
+    )
+
+
+def requeue_dead_letter(job_id: str) -> TransitionResult:
+    """FAILED (dead-lettered) → QUEUED, for a redrive. Attempts restart at 0."""
+    return _transition(
+        job_id,
+        from_=(JobStatus.FAILED,),
+        to=JobStatus.QUEUED,
+        set_values={"Attempts": 0, "Progress": 0},
+        remove=("FinishedAt", "DeadLettered"),
+        extra_condition="DeadLettered = :true",
+        extra_values={":true": True},
+        note="redriven from the dead-letter queue",
+    )
+
+
+def renew_lease(job_id: str, *, attempt: int, lease_seconds: int, progress: int | None) -> bool:
+    """Extend this attempt's lease (and store progress); False if the attempt lost the job."""
+    names = {"#s": "Status"}
+    values: dict[str, Any] = {
+        ":p": JobStatus.PROCESSING.value,
+        ":attempt": attempt,
+        ":lease": int(time.time()) + lease_seconds,
+    }
+    expression = "SET LeaseExpiresAt = :lease"
+    if progress is not None:
+        expression += ", Progress = :progress"
+        values[":progress"] = progress
+    try:
+        client("dynamodb").update_item(
+            TableName=settings.table_name,
+            Key={"JobId": {"S": job_id}},
+            UpdateExpression=expression,
+            ConditionExpression="#s = :p AND Attempts = :attempt",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=_marshal(values),
+        )
+    except ClientError as exc:
+        if _is_conditional_failure(exc):
+            return False
+        raise
+    return True
+
+
+# --- listing -----------------------------------------------------------------
+
+
+def _encode_cursor(key: dict[str, Any]) -> str:
+    raw = json.dumps(_unmarshal(key), separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, owner_id: str) -> dict[str, Any]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        key = json.loads(raw)
+        if set(key) != {"JobId", "OwnerId", "CreatedAt"} or not all(
+            isinstance(v, str) for v in key.values()
+        ):
+            raise ValueError("unexpected cursor fields")
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise InvalidCursor("the cursor is not one this API returned") from exc
+    if key["OwnerId"] != owner_id:
+        raise InvalidCursor("the cursor belongs to another owner's listing")
+    return _marshal(key)
+
+
+def _batch_get(keys: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """BatchGetItem the summaries of ``keys`` (≤ 100), retrying unprocessed keys."""
+    found: dict[str, dict[str, Any]] = {}
+    request: dict[str, Any] = {
+        settings.table_name: {
+            "Keys": [{"JobId": k["JobId"]} for k in keys],
+            "ProjectionExpression": SUMMARY_ATTRIBUTES,
+            "ExpressionAttributeNames": _SUMMARY_NAMES,
+        }
+    }
+    for _ in range(5):
+        resp = client("dynamodb").batch_get_item(RequestItems=request)
+        for item in resp["Responses"].get(settings.table_name, []):
+            found[item["JobId"]["S"]] = item
+        request = resp.get("UnprocessedKeys") or {}
+        if not request:
+            break
+    return found
+
+
+def list_jobs(
+    *, owner_id: str, status: JobStatus | None, limit: int, cursor: str | None
+) -> JobPage:
+    """One owner's jobs, newest first.
+
+    The owner index is KEYS_ONLY on purpose: status updates then cost no index
+    writes (an index that projected Status would double the write units of every
+    transition). A page is one Query on the index plus one BatchGetItem.
+    With a status filter, index pages are read until the page is full.
+    """
+    start_key = _decode_cursor(cursor, owner_id) if cursor else None
+    items: list[JobSummary] = []
+    next_cursor: str | None = None
+    while True:
+        params: dict[str, Any] = {
+            "TableName": settings.table_name,
+            "IndexName": settings.owner_index_name,
+            "KeyConditionExpression": "OwnerId = :o",
+            "ExpressionAttributeValues": {":o": {"S": owner_id}},
+            "ScanIndexForward": False,
+            "Limit": limit - len(items) + 1,
+        }
+        if start_key:
+            params["ExclusiveStartKey"] = start_key
+        resp = client("dynamodb").query(**params)
+        keys = resp.get("Items", [])
+        found = _batch_get(keys) if keys else {}
+        for key in keys:
+            item = found.get(key["JobId"]["S"])
+            if item is None:  # expired (TTL) between the query and the read
+                continue
+            if status is not None and item["Status"]["S"] != status.value:
+                continue
+            if len(items) == limit:
+                return JobPage(items=items, next_cursor=next_cursor)
+            items.append(summary_from_item(item))
+            next_cursor = _encode_cursor(
+                {k: key[k] for k in ("JobId", "OwnerId", "CreatedAt")}
+            )
+        start_key = resp.get("LastEvaluatedKey")
+        if not start_key:
+            return JobPage(items=items, next_cursor=None)
+        if len(items) == limit:
+            # More index entries exist; the next page may still come out empty
+            # when a status filter excludes all of them.
+            return JobPage(items=items, next_cursor=next_cursor)

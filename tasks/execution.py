@@ -1,0 +1,160 @@
+"""What a worker does with one delivery of a JobId.
+
+SQS delivers at least once and ``redelivered`` is always False on SQS, so the
+job's Status in DynamoDB is the only truth:
+
+* QUEUED, or PROCESSING with an expired lease → take it (conditional write);
+* COMPLETED / FAILED / CANCELLED → a duplicate: acknowledge, do nothing;
+* PROCESSING with a live lease → another worker holds it: check back later.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import ValidationError
+
+from core import store
+from core.job_types import REGISTRY, HandlerError, JobCancelled
+from core.settings import settings
+from core.status import TERMINAL, JobStatus
+
+log = logging.getLogger("batchlab.worker")
+
+Enqueue = Callable[..., None]
+
+# Progress and cancellation checks touch DynamoDB; rate-limit them so a fast
+# job costs no extra requests (≤ 3 writes per job) and a slow one a few.
+PROGRESS_MIN_INTERVAL = 2.0
+CANCEL_CHECK_INTERVAL = 2.0
+
+
+def backoff_seconds(attempt: int, *, base: float = 2.0, cap: float = 300.0) -> int:
+    """Exponential backoff with full jitter, at least 1 s, at most ``cap`` (< 900 s)."""
+    return max(1, int(random.uniform(0, min(cap, base * 2 ** (attempt - 1)))))
+
+
+class WorkerContext:
+    """Given to handlers: progress reports and cancellation, both rate-limited."""
+
+    def __init__(self, job_id: str, attempt: int) -> None:
+        self.job_id = job_id
+        self.attempt = attempt
+        self._started = time.monotonic()
+        self._last_progress_write = self._started
+        self._last_cancel_check = self._started
+        self._cancelled = False
+        self.lost = False
+
+    def report_progress(self, percent: int) -> None:
+        percent = max(0, min(100, int(percent)))
+        now = time.monotonic()
+        if percent >= 100 or now - self._last_progress_write < PROGRESS_MIN_INTERVAL:
+            return
+        self._last_progress_write = now
+        if not store.renew_lease(
+            self.job_id,
+            attempt=self.attempt,
+            lease_seconds=settings.visibility_timeout,
+            progress=percent,
+        ):
+            self.lost = True
+
+    def is_cancelled(self) -> bool:
+        if self._cancelled or self.lost:
+            return True
+        now = time.monotonic()
+        if now - self._last_cancel_check < CANCEL_CHECK_INTERVAL:
+            return False
+        self._last_cancel_check = now
+        item = store.get_item(self.job_id)
+        self._cancelled = item is None or item["Status"]["S"] == JobStatus.CANCELLED.value
+        return self._cancelled
+
+
+def handle_delivery(job_id: str, *, enqueue: Enqueue) -> str:
+    """Process one delivery; returns what happened (for logs and tests).
+
+    Steps:
+      1. start: QUEUED/expired-PROCESSING → PROCESSING, Attempts+1 (the attempt token);
+      2. run the type's handler on the stored payload;
+      3. finish with one conditional write keyed on the attempt: COMPLETED,
+         FAILED (permanent error or attempts exhausted), or back to QUEUED plus a
+         delayed message (DelaySeconds) for a retry.
+    """
+    started = store.start_job(job_id, lease_seconds=settings.visibility_timeout)
+    if not started.ok:
+        return _skip(job_id, started.item, enqueue)
+    job = store.job_from_item(started.item)
+    attempt = job.attempts
+    log.info("job %s attempt %d/%d: %s started", job_id, attempt, job.max_attempts, job.type)
+
+    job_type = REGISTRY.get(job.type)
+    if job_type is None:
+        return _finish_failed(job_id, attempt, f"job type {job.type!r} is not registered here")
+    ctx = WorkerContext(job_id, attempt)
+    try:
+        result = job_type.run(job.payload, ctx)
+    except JobCancelled:
+        log.info("job %s cancelled while running", job_id)
+        return "cancelled"
+    except ValidationError as exc:
+        return _finish_failed(job_id, attempt, f"invalid payload: {exc.errors()[0]['msg']}")
+    except HandlerError as exc:
+        if not exc.retryable:
+            return _finish_failed(job_id, attempt, str(exc))
+        return _retry_or_fail(job_id, attempt, job.max_attempts, str(exc), enqueue)
+    except Exception as exc:  # noqa: BLE001 - a handler bug is a failed attempt, not a dead worker
+        log.exception("job %s attempt %d raised", job_id, attempt)
+        return _retry_or_fail(
+            job_id, attempt, job.max_attempts, f"{type(exc).__name__}: {exc}", enqueue
+        )
+    if ctx.lost:
+        return "lost"
+    done = store.complete_job(job_id, attempt=attempt, result=_json_safe(result))
+    if not done.ok:
+        log.warning("job %s attempt %d finished but no longer holds the job", job_id, attempt)
+        return "lost"
+    log.info("job %s completed", job_id)
+    return "completed"
+
+
+def _json_safe(result: Any) -> dict[str, Any]:
+    return result if isinstance(result, dict) else {"value": result}
+
+
+def _skip(job_id: str, old: dict[str, Any] | None, enqueue: Enqueue) -> str:
+    if old is None:
+        log.warning("job %s does not exist (expired or never written); dropping", job_id)
+        return "missing"
+    status = JobStatus(old["Status"]["S"])
+    if status in TERMINAL:
+        log.info("job %s is already %s; duplicate delivery acknowledged", job_id, status.value)
+        return "duplicate"
+    # PROCESSING under a live lease: the holder is alive (or its lease has not
+    # run out yet). Check back once the lease ends, so a holder that died is
+    # still taken over even though this message is acknowledged now.
+    lease = int(old.get("LeaseExpiresAt", {}).get("N", "0"))
+    enqueue(job_id, delay_seconds=max(1, min(900, lease - int(time.time()) + 1)))
+    return "held"
+
+
+def _finish_failed(job_id: str, attempt: int, error: str) -> str:
+    store.fail_job(job_id, attempt=attempt, error=error)
+    log.info("job %s failed: %s", job_id, error)
+    return "failed"
+
+
+def _retry_or_fail(job_id: str, attempt: int, max_attempts: int, error: str, enqueue: Enqueue) -> str:
+    if attempt >= max_attempts:
+        return _finish_failed(job_id, attempt, f"gave up after {attempt} attempts: {error}")
+    if not store.retry_job(job_id, attempt=attempt, error=error).ok:
+        return "lost"
+    delay = backoff_seconds(attempt)
+    enqueue(job_id, delay_seconds=delay)
+    log.info("job %s attempt %d failed (%s); retry in %d s", job_id, attempt, error, delay)
+    return "retry"
