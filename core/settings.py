@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     frontend_dist: str = "frontend/dist/batchlab/browser"
     flower_url: str = "http://127.0.0.1:5555"
 
+    # Celery events over SNS fanout (Flower's live view); each is an SNS publish.
+    events_enabled: bool = True
+    flower_user: str | None = None
+    flower_password: str | None = None
+
     # AWS client behaviour: bounded so a dead backend gives a quick 503, not a hang.
     aws_connect_timeout: float = 2.0
     aws_read_timeout: float = 10.0
