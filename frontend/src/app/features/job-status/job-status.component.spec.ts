@@ -1,0 +1,201 @@
+import { provideHttpClient, withInterceptors } from '@angular/common/http';
+import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
+import { ComponentFixture, TestBed } from '@angular/core/testing';
+import { provideRouter } from '@angular/router';
+
+import { JOB_ID, makeJob, problem, setDocumentVisibility, useFakeIntervals } from '../../../testing/fixtures';
+import { problemInterceptor } from '../../core/interceptors/problem.interceptor';
+import { POLL_INTERVAL_MS } from '../../core/services/polling.service';
+import { JobStatusComponent } from './job-status.component';
+
+const URL = `/api/jobs/${JOB_ID}`;
+const INTERVAL = 1000;
+
+describe('JobStatusComponent', () => {
+  let fixture: ComponentFixture<JobStatusComponent>;
+  let httpMock: HttpTestingController;
+
+  const el = (): HTMLElement => fixture.nativeElement as HTMLElement;
+  const byTestId = (id: string): HTMLElement | null => el().querySelector(`[data-testid="${id}"]`);
+  const text = (id: string): string => byTestId(id)?.textContent?.trim() ?? '';
+
+  async function settle(): Promise<void> {
+    await fixture.whenStable();
+  }
+
+  async function advance(ms: number): Promise<void> {
+    vi.advanceTimersByTime(ms);
+    await settle();
+  }
+
+  beforeEach(async () => {
+    useFakeIntervals();
+    setDocumentVisibility('visible');
+    TestBed.configureTestingModule({
+      imports: [JobStatusComponent],
+      providers: [
+        provideHttpClient(withInterceptors([problemInterceptor])),
+        provideHttpClientTesting(),
+        provideRouter([]),
+        { provide: POLL_INTERVAL_MS, useValue: INTERVAL },
+      ],
+    });
+    httpMock = TestBed.inject(HttpTestingController);
+    fixture = TestBed.createComponent(JobStatusComponent);
+    fixture.componentRef.setInput('id', JOB_ID);
+    await settle();
+  });
+
+  afterEach(() => {
+    fixture.destroy();
+    httpMock.verify();
+    vi.useRealTimers();
+  });
+
+  it('shows the job: badge, id, attempts, timeline', async () => {
+    httpMock.expectOne(URL).flush(
+      makeJob({
+        status: 'PROCESSING',
+        attempts: 2,
+        progress: 40,
+        history: [
+          { status: 'QUEUED', at: '2026-01-01T10:00:00Z', note: null },
+          { status: 'PROCESSING', at: '2026-01-01T10:00:01Z', note: null },
+          { status: 'QUEUED', at: '2026-01-01T10:00:05Z', note: 'retry 1: worker lost' },
+          { status: 'PROCESSING', at: '2026-01-01T10:00:09Z', note: null },
+        ],
+      }),
+    );
+    await settle();
+    expect(byTestId('job-status')?.textContent).toBe('PROCESSING');
+    expect(byTestId('job-status')?.classList).toContain('status-processing');
+    expect(text('job-id')).toBe(JOB_ID);
+    expect(text('job-attempts')).toBe('2 / 3');
+    const entries = Array.from(byTestId('job-timeline')!.querySelectorAll('[data-testid="timeline-entry"]'));
+    expect(entries.map((e) => e.getAttribute('data-status'))).toEqual(['QUEUED', 'PROCESSING', 'QUEUED', 'PROCESSING']);
+    expect(entries[2].textContent).toContain('retry 1: worker lost');
+    expect(byTestId('job-progress')?.getAttribute('aria-valuenow')).toBe('40');
+    expect(byTestId('cancel-job')).not.toBeNull();
+  });
+
+  it('polls every interval and stops at a terminal status', async () => {
+    httpMock.expectOne(URL).flush(makeJob({ status: 'QUEUED' }));
+    await advance(INTERVAL);
+    httpMock.expectOne(URL).flush(makeJob({ status: 'PROCESSING', attempts: 1, progress: 50 }));
+    await settle();
+    expect(text('job-status')).toBe('PROCESSING');
+
+    await advance(INTERVAL);
+    httpMock.expectOne(URL).flush(
+      makeJob({ status: 'COMPLETED', attempts: 1, progress: 100, result: { words: 2 } }),
+    );
+    await settle();
+    expect(text('job-status')).toBe('COMPLETED');
+    expect(JSON.parse(text('job-result'))).toEqual({ words: 2 });
+    expect(byTestId('cancel-job')).toBeNull();
+    expect(byTestId('job-progress')).toBeNull();
+
+    await advance(INTERVAL * 10);
+    httpMock.expectNone(URL);
+  });
+
+  it('shows the error of a FAILED job and stops polling', async () => {
+    httpMock.expectOne(URL).flush(makeJob({ status: 'FAILED', attempts: 3, error: 'ValueError: boom' }));
+    await settle();
+    expect(text('job-error')).toBe('ValueError: boom');
+    expect(byTestId('job-result')).toBeNull();
+    await advance(INTERVAL * 5);
+    httpMock.expectNone(URL);
+  });
+
+  it('keeps polling after a network error and recovers', async () => {
+    httpMock.expectOne(URL).flush(makeJob({ status: 'QUEUED' }));
+    await advance(INTERVAL);
+    httpMock.expectOne(URL).error(new ProgressEvent('error'));
+    await settle();
+    expect(text('job-load-error')).toContain('Cannot reach the server');
+    expect(text('job-status')).toBe('QUEUED');
+
+    await advance(INTERVAL);
+    httpMock.expectOne(URL).flush(makeJob({ status: 'PROCESSING' }));
+    await settle();
+    expect(byTestId('job-load-error')).toBeNull();
+    expect(text('job-status')).toBe('PROCESSING');
+  });
+
+  it('shows a clear message for an unknown id (404) and keeps polling', async () => {
+    httpMock.expectOne(URL).flush(problem(404, { title: 'Not Found', detail: 'No such job' }), {
+      status: 404,
+      statusText: 'Not Found',
+    });
+    await settle();
+    expect(text('job-load-error')).toContain(`Job “${JOB_ID}” was not found`);
+    expect(byTestId('job-status')).toBeNull();
+
+    await advance(INTERVAL);
+    httpMock.expectOne(URL).flush(problem(500), { status: 500, statusText: 'Server Error' });
+    await advance(INTERVAL);
+    httpMock.expectOne(URL).flush(makeJob());
+    await settle();
+    expect(byTestId('job-load-error')).toBeNull();
+    expect(text('job-status')).toBe('QUEUED');
+  });
+
+  it('cancels a running job and stops polling', async () => {
+    httpMock.expectOne(URL).flush(makeJob({ status: 'PROCESSING' }));
+    await settle();
+    byTestId('cancel-job')!.click();
+    await settle();
+    const req = httpMock.expectOne(`${URL}/cancel`);
+    expect(req.request.method).toBe('POST');
+    expect((byTestId('cancel-job') as HTMLButtonElement).disabled).toBe(true);
+    req.flush(
+      makeJob({
+        status: 'CANCELLED',
+        history: [
+          { status: 'QUEUED', at: '2026-01-01T10:00:00Z', note: null },
+          { status: 'CANCELLED', at: '2026-01-01T10:00:03Z', note: 'cancelled by user' },
+        ],
+      }),
+    );
+    await settle();
+    expect(text('job-status')).toBe('CANCELLED');
+    expect(byTestId('cancel-job')).toBeNull();
+    await advance(INTERVAL * 5);
+    httpMock.expectNone(URL);
+  });
+
+  it('shows the conflict when the job finished before the cancel', async () => {
+    httpMock.expectOne(URL).flush(makeJob({ status: 'PROCESSING' }));
+    await settle();
+    byTestId('cancel-job')!.click();
+    await settle();
+    httpMock
+      .expectOne(`${URL}/cancel`)
+      .flush(problem(409, { title: 'Conflict', detail: 'Job is already COMPLETED' }), {
+        status: 409,
+        statusText: 'Conflict',
+      });
+    await settle();
+    expect(text('cancel-error')).toContain('Job is already COMPLETED');
+    httpMock.expectOne(URL).flush(makeJob({ status: 'COMPLETED', result: {} }));
+    await settle();
+    expect(text('job-status')).toBe('COMPLETED');
+  });
+
+  it('pauses polling while the tab is hidden', async () => {
+    httpMock.expectOne(URL).flush(makeJob());
+    setDocumentVisibility('hidden');
+    await advance(INTERVAL * 5);
+    httpMock.expectNone(URL);
+    setDocumentVisibility('visible');
+    httpMock.expectOne(URL).flush(makeJob());
+  });
+
+  it('stops polling when destroyed', async () => {
+    httpMock.expectOne(URL).flush(makeJob());
+    fixture.destroy();
+    vi.advanceTimersByTime(INTERVAL * 5);
+    httpMock.expectNone(URL);
+  });
+});

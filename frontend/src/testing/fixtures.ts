@@ -1,0 +1,112 @@
+import { Job, JobStatus, JobSummary } from '../app/core/models/job.model';
+import { JobType } from '../app/core/models/job-type.model';
+import { QueueStats } from '../app/core/models/queue.model';
+import { ProblemDetails } from '../app/core/models/problem.model';
+
+/** Test fixtures only: the app loads job types from the API. */
+export const JOB_TYPES: JobType[] = [
+  {
+    type: 'text-stats',
+    description: 'Counts words, lines and characters.',
+    example: { text: 'hello world' },
+    maxAttempts: 3,
+  },
+  {
+    type: 'sha256',
+    description: 'SHA-256 of a text.',
+    example: { text: 'abc' },
+    maxAttempts: 3,
+  },
+  {
+    type: 'csv-summary',
+    description: 'Summarises a CSV document.',
+    example: { csv: 'a,b\n1,2\n' },
+    maxAttempts: 3,
+  },
+  {
+    type: 'simulate',
+    description: 'Sleeps, reports progress and fails at random.',
+    example: { durationSeconds: 10, failureProbability: 0.2, steps: 5 },
+    maxAttempts: 3,
+  },
+];
+
+export const JOB_ID = '0b6f4a8e-6a44-4d7b-9a3e-2f0f5a1b2c3d';
+
+export function makeJob(overrides: Partial<Job> = {}): Job {
+  return {
+    id: JOB_ID,
+    name: 'Word count',
+    type: 'text-stats',
+    ownerId: 'alice',
+    status: 'QUEUED',
+    payload: { text: 'hello world' },
+    createdAt: '2026-01-01T10:00:00Z',
+    startedAt: null,
+    finishedAt: null,
+    attempts: 0,
+    maxAttempts: 3,
+    progress: 0,
+    result: null,
+    error: null,
+    history: [{ status: 'QUEUED', at: '2026-01-01T10:00:00Z', note: null }],
+    ...overrides,
+  };
+}
+
+export function makeSummary(id: string, status: JobStatus = 'QUEUED'): JobSummary {
+  return {
+    id,
+    name: `Job ${id}`,
+    type: 'text-stats',
+    ownerId: 'alice',
+    status,
+    createdAt: '2026-01-01T10:00:00Z',
+    startedAt: null,
+    finishedAt: null,
+    attempts: 1,
+    maxAttempts: 3,
+    progress: status === 'PROCESSING' ? 40 : 0,
+    error: null,
+  };
+}
+
+export function makeQueueStats(overrides: Partial<QueueStats> = {}): QueueStats {
+  return {
+    queues: [
+      { name: 'batchlab-jobs', role: 'jobs', messagesVisible: 4, messagesInFlight: 2, messagesDelayed: 1 },
+      { name: 'batchlab-dlq', role: 'dlq', messagesVisible: 7, messagesInFlight: 0, messagesDelayed: 0 },
+    ],
+    jobsByStatus: { QUEUED: 4, PROCESSING: 2, COMPLETED: 10, FAILED: 1, CANCELLED: 3 },
+    completedPerSecond: 0.25,
+    flowerUrl: 'http://localhost:5555',
+    ...overrides,
+  };
+}
+
+export function problem(status: number, overrides: Partial<ProblemDetails> = {}): ProblemDetails {
+  return {
+    type: 'about:blank',
+    title: 'Problem',
+    status,
+    detail: 'Something is wrong',
+    ...overrides,
+  };
+}
+
+/** Fakes only the interval timers used by RxJS, leaving Angular's scheduling on real timers. */
+export function useFakeIntervals(): void {
+  vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+}
+
+let visibility: DocumentVisibilityState = 'visible';
+
+/** Makes `document.visibilityState` return `state` and fires `visibilitychange`. */
+export function setDocumentVisibility(state: DocumentVisibilityState): void {
+  visibility = state;
+  Object.defineProperty(document, 'visibilityState', {
+    configurable: true,
+    get: () => visibility,
+  });
+  document.dispatchEvent(new Event('visibilitychange'));
+}
