@@ -1,6 +1,6 @@
 import { ChangeDetectionStrategy, Component, computed, effect, input, output } from '@angular/core';
 import { toSignal } from '@angular/core/rxjs-interop';
-import { FormControl, ReactiveFormsModule, Validators } from '@angular/forms';
+import { FormControl, FormGroup, ReactiveFormsModule, Validators } from '@angular/forms';
 
 import { JOB_LIMITS } from '../../core/models/job-type.model';
 
@@ -28,6 +28,7 @@ export class OwnerBoxComponent {
       Validators.pattern(JOB_LIMITS.ownerIdPattern),
     ],
   });
+  protected readonly form = new FormGroup({ ownerId: this.control });
 
   private readonly value = toSignal(this.control.valueChanges, { initialValue: '' });
 
