@@ -25,8 +25,16 @@ broker_transport_options = {
     "wait_time_seconds": settings.wait_time_seconds,
     "polling_interval": settings.polling_interval,
     "visibility_timeout": settings.visibility_timeout,
+    "client-config": {
+        "connect_timeout": settings.aws_connect_timeout,
+        # Long polls hold a request for wait_time_seconds; leave room above it.
+        "read_timeout": settings.wait_time_seconds + 10,
+        "retries": {"max_attempts": settings.aws_max_attempts, "mode": "standard"},
+    },
 }
 broker_connection_retry_on_startup = True
+# Publishing (the API's send) gives up quickly so a dead SQS is a prompt 503.
+task_publish_retry_policy = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 
 task_default_queue = settings.queue_name
 task_create_missing_queues = False
@@ -41,6 +49,13 @@ task_reject_on_worker_lost = True
 # SQS redelivers it after the visibility timeout and the job is taken over.
 task_acks_on_failure = False
 task_acks_on_timeout = False
+
+# Graceful shutdown: run workers with REMAP_SIGTERM=SIGQUIT (Celery reads it from
+# the environment at import, before this file). SIGTERM then starts a soft
+# shutdown: the running job gets shutdown_grace_seconds to finish, after which
+# the worker stops and unacknowledged (prefetched) messages are given back.
+worker_soft_shutdown_timeout = settings.shutdown_grace_seconds
+worker_enable_soft_shutdown_on_idle = True
 
 worker_concurrency = 1
 worker_prefetch_multiplier = settings.worker_prefetch

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Header, HTTPException
 
 from core.service import Enqueue
+from core.settings import settings
 
 
 def get_enqueue() -> Enqueue:
@@ -17,4 +19,23 @@ def get_enqueue() -> Enqueue:
     return enqueue_job
 
 
+def key_owner(
+    x_api_key: Annotated[
+        str | None,
+        Header(description="Required when the server runs in API-key mode (BATCHLAB_API_KEYS)."),
+    ] = None,
+) -> str | None:
+    """The owner id of the caller's API key; None in open mode (no keys configured)."""
+    if not settings.api_keys:
+        return None
+    if x_api_key:
+        for key, owner in settings.api_keys.items():
+            if hmac.compare_digest(key.encode(), x_api_key.encode()):  # constant time
+                return owner
+    raise HTTPException(
+        401, "a valid X-API-Key header is required", headers={"WWW-Authenticate": "ApiKey"}
+    )
+
+
 EnqueueDep = Annotated[Enqueue, Depends(get_enqueue)]
+KeyOwnerDep = Annotated[str | None, Depends(key_owner)]

@@ -7,10 +7,11 @@ from contextlib import asynccontextmanager
 
 import anyio.to_thread
 from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from api import problems, spa
 from api.limits import BodySizeLimit
-from api.routes import health, job_types, jobs
+from api.routes import health, job_types, jobs, queues
 from core.settings import settings
 
 
@@ -30,9 +31,18 @@ def create_app() -> FastAPI:
     )
     problems.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", "Idempotency-Key", "X-API-Key"],
+            expose_headers=["Location", "Retry-After", "Idempotent-Replayed"],
+        )
     api = APIRouter(prefix="/api")
     api.include_router(jobs.router)
     api.include_router(job_types.router)
+    api.include_router(queues.router)
     app.include_router(api)
     app.include_router(health.router)
     app.include_router(spa.router)

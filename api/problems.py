@@ -19,6 +19,8 @@ from core.errors import (
     InvalidPayload,
     JobConflict,
     JobNotFound,
+    MissingOwner,
+    OwnerMismatch,
     UnknownJobType,
 )
 from core.settings import settings
@@ -142,6 +144,25 @@ def install(app: FastAPI) -> None:
             422,
             "this Idempotency-Key was already used with a different request body",
             slug="idempotency-key-reused",
+            instance=request.url.path,
+        )
+
+    @app.exception_handler(MissingOwner)
+    def _missing_owner(request: Request, exc: MissingOwner) -> JSONResponse:
+        return problem(
+            422,
+            "ownerId is required (or use an API key)",
+            slug="validation-error",
+            errors=[{"field": "ownerId", "message": "Field required"}],
+            instance=request.url.path,
+        )
+
+    @app.exception_handler(OwnerMismatch)
+    def _owner_mismatch(request: Request, exc: OwnerMismatch) -> JSONResponse:
+        return problem(
+            403,
+            "ownerId does not match the owner of your API key",
+            slug="owner-mismatch",
             instance=request.url.path,
         )
 

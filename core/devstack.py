@@ -162,7 +162,7 @@ class Stack:
             "worker",
             [str(BIN / "celery"), "-A", "tasks", "worker", "--loglevel", "INFO",
              "--hostname", f"worker{name_hint}@%h", *args],
-            env,
+            {"REMAP_SIGTERM": "SIGQUIT", **(env or {})},
         )
         worker.wait_log(" ready.", timeout=60)
         return worker

@@ -37,3 +37,11 @@ class BackendUnavailable(Exception):
 
 class IdempotencyMismatch(Exception):
     """The Idempotency-Key was used before with a different request body."""
+
+
+class MissingOwner(Exception):
+    """No ownerId and no API key to take it from."""
+
+
+class OwnerMismatch(Exception):
+    """The request names an owner other than its API key's."""

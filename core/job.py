@@ -23,7 +23,8 @@ class JobCreate(_Camel):
     name: str = Field(min_length=1, max_length=100)
     type: str = Field(min_length=1, max_length=64)
     payload: dict[str, Any]
-    owner_id: str = Field(min_length=1, max_length=64, pattern=OWNER_PATTERN)
+    # Required in open mode; in API-key mode the owner comes from the key.
+    owner_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=OWNER_PATTERN)
 
 
 class HistoryEntry(_Camel):
@@ -63,3 +64,8 @@ class JobTypeInfo(_Camel):
     description: str
     example: dict[str, Any]
     max_attempts: int
+
+
+class Redrive(_Camel):
+    moved: int
+    job_ids: list[str]

@@ -21,6 +21,7 @@ import csv
 import hashlib
 import inspect
 import io
+import os
 import random
 import re
 import statistics
@@ -29,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from core.settings import settings
 
@@ -205,6 +206,18 @@ class SimulatePayload(_Payload):
     duration_seconds: float = Field(default=0.0, ge=0, le=900, alias="durationSeconds")
     failure_probability: float = Field(default=0.0, ge=0, le=1, alias="failureProbability")
     steps: int = Field(default=1, ge=1, le=100)
+    crash: bool = Field(
+        default=False,
+        description="Exit the worker process abruptly on every attempt (crash-recovery tests). "
+        "Refused unless BATCHLAB_SIMULATE_CRASH_ENABLED is set.",
+    )
+
+    @field_validator("crash")
+    @classmethod
+    def _crash_allowed(cls, value: bool) -> bool:
+        if value and not settings.simulate_crash_enabled:
+            raise ValueError("crash simulation is disabled on this deployment")
+        return value
 
 
 @job_type(
@@ -214,6 +227,8 @@ class SimulatePayload(_Payload):
     description="Sleep for durationSeconds in steps, reporting progress; fail with failureProbability.",
 )
 def simulate(payload: SimulatePayload, ctx: JobContext) -> dict[str, Any]:
+    if payload.crash:
+        os._exit(70)  # what a segfault or the OOM killer looks like to Celery
     step = payload.duration_seconds / payload.steps
     for i in range(payload.steps):
         if ctx.is_cancelled():

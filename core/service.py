@@ -17,6 +17,8 @@ from core.errors import (
     InvalidPayload,
     JobConflict,
     JobNotFound,
+    MissingOwner,
+    OwnerMismatch,
     UnknownJobType,
 )
 from core.job import Job, JobCreate, JobPage, JobTypeInfo
@@ -29,6 +31,21 @@ Enqueue = Callable[[str], None]
 
 # Fixed namespace: the same (owner, Idempotency-Key) always maps to the same JobId.
 _IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1d6c8e-2b8a-4c7e-9a51-3f0b7d2e9c44")
+
+
+def resolve_owner(requested: str | None, key_owner: str | None) -> str:
+    """The owner a request acts for: the API key's owner, else the one it names."""
+    if key_owner is None:
+        if requested is None:
+            raise MissingOwner()
+        return requested
+    if requested is not None and requested != key_owner:
+        raise OwnerMismatch()
+    return key_owner
+
+
+def with_owner(request: JobCreate, key_owner: str | None) -> JobCreate:
+    return request.model_copy(update={"owner_id": resolve_owner(request.owner_id, key_owner)})
 
 
 def list_job_types() -> list[JobTypeInfo]:
@@ -63,6 +80,8 @@ def submit_job(
          BackendUnavailable: the client gets a 503 and no job is left QUEUED
          without a message (a retry with the same key starts clean).
     """
+    if request.owner_id is None:
+        raise MissingOwner()
     job_type = REGISTRY.get(request.type)
     if job_type is None:
         raise UnknownJobType(request.type, list(REGISTRY))
@@ -103,8 +122,12 @@ def submit_job(
     return job, True
 
 
-def get_job(job_id: str) -> Job:
-    return store.get_job(job_id)
+def get_job(job_id: str, *, owner_id: str | None = None) -> Job:
+    """The job; with ``owner_id`` (API-key mode) another owner's job is not found."""
+    job = store.get_job(job_id)
+    if owner_id is not None and job.owner_id != owner_id:
+        raise JobNotFound(job_id)
+    return job
 
 
 def list_jobs(
@@ -113,7 +136,9 @@ def list_jobs(
     return store.list_jobs(owner_id=owner_id, status=status, limit=limit, cursor=cursor)
 
 
-def cancel_job(job_id: str) -> Job:
+def cancel_job(job_id: str, *, owner_id: str | None = None) -> Job:
+    if owner_id is not None:
+        get_job(job_id, owner_id=owner_id)
     result = store.cancel_job(job_id)
     if result.ok:
         return store.job_from_item(result.item)

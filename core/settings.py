@@ -43,6 +43,16 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     retry_after_seconds: int = Field(default=1, ge=1)
     api_threads: int = Field(default=64, ge=1)
+    # API keys → owner ids (JSON, e.g. {"k3y": "alice"}). Empty = open mode: the
+    # client names its ownerId. Set = every /api request needs X-API-Key, and the
+    # owner comes from the key, never from the request.
+    api_keys: dict[str, str] = {}
+    # Browser origins allowed by CORS; empty = no cross-origin access.
+    cors_origins: list[str] = []
+    # The simulate type's `crash` knob kills the worker process: for tests and demos only.
+    simulate_crash_enabled: bool = False
+    # SIGTERM: how long a worker lets its running job finish before giving it back.
+    shutdown_grace_seconds: float = Field(default=30.0, ge=0)
     frontend_dist: str = "frontend/dist/batchlab/browser"
     flower_url: str = "http://127.0.0.1:5555"
 
@@ -52,9 +62,9 @@ class Settings(BaseSettings):
     flower_password: str | None = None
 
     # AWS client behaviour: bounded so a dead backend gives a quick 503, not a hang.
-    aws_connect_timeout: float = 2.0
-    aws_read_timeout: float = 10.0
-    aws_max_attempts: int = 3
+    aws_connect_timeout: float = 1.0
+    aws_read_timeout: float = 3.0
+    aws_max_attempts: int = 2
 
     @model_validator(mode="after")
     def _dlq_differs(self) -> Settings:

@@ -5,20 +5,26 @@ job's Status in DynamoDB is the only truth:
 
 * QUEUED, or PROCESSING with an expired lease → take it (conditional write);
 * COMPLETED / FAILED / CANCELLED → a duplicate: acknowledge, do nothing;
-* PROCESSING with a live lease → another worker holds it: check back later.
+* PROCESSING with a live lease → another worker holds it: check back later;
+* a redelivery (receive count > 1) of a PROCESSING job → its holder died: take over;
+* the last receive SQS allows (maxReceiveCount) of a job that was started and
+  never finished → it keeps killing workers: FAILED, and the message goes to the DLQ.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
 from core import store
+from core.aws import client
 from core.job_types import REGISTRY, HandlerError, JobCancelled
 from core.settings import settings
 from core.status import TERMINAL, JobStatus
@@ -26,6 +32,17 @@ from core.status import TERMINAL, JobStatus
 log = logging.getLogger("batchlab.worker")
 
 Enqueue = Callable[..., None]
+
+DEAD_LETTER = "dead-letter"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Facts about this SQS delivery (from tasks.jobs.SqsRequest)."""
+
+    receive_count: int = 1
+    receipt_handle: str | None = None
+    queue_url: str | None = None
 
 # Progress and cancellation checks touch DynamoDB; rate-limit them so a fast
 # job costs no extra requests (≤ 3 writes per job) and a slow one a few.
@@ -49,9 +66,11 @@ class WorkerContext:
         self._last_cancel_check = self._started
         self._cancelled = False
         self.lost = False
+        self.progress: int | None = None
 
     def report_progress(self, percent: int) -> None:
         percent = max(0, min(100, int(percent)))
+        self.progress = percent
         now = time.monotonic()
         if percent >= 100 or now - self._last_progress_write < PROGRESS_MIN_INTERVAL:
             return
@@ -76,7 +95,56 @@ class WorkerContext:
         return self._cancelled
 
 
-def handle_delivery(job_id: str, *, enqueue: Enqueue) -> str:
+class Heartbeat:
+    """While a job runs, keep its message invisible and its lease alive.
+
+    Every third of the visibility timeout: ChangeMessageVisibility back to the
+    full timeout, and renew the attempt's lease in DynamoDB. A job shorter than
+    that costs nothing; a long one is never delivered twice because it is slow.
+    If the lease cannot be renewed (the job was taken over or cancelled), the
+    context is marked lost, which the handler sees as a cancellation.
+    """
+
+    def __init__(self, ctx: WorkerContext, delivery: Delivery) -> None:
+        self.ctx = ctx
+        self.delivery = delivery
+        self.interval = settings.visibility_timeout / 3
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.beat()
+            except Exception:  # noqa: BLE001 - a missed beat is retried next interval
+                log.warning("heartbeat for job %s failed", self.ctx.job_id, exc_info=True)
+
+    def beat(self) -> None:
+        if self.delivery.receipt_handle and self.delivery.queue_url:
+            client("sqs").change_message_visibility(
+                QueueUrl=self.delivery.queue_url,
+                ReceiptHandle=self.delivery.receipt_handle,
+                VisibilityTimeout=settings.visibility_timeout,
+            )
+        if not store.renew_lease(
+            self.ctx.job_id,
+            attempt=self.ctx.attempt,
+            lease_seconds=settings.visibility_timeout,
+            progress=self.ctx.progress,
+        ):
+            self.ctx.lost = True
+            self._stop.set()
+
+
+def handle_delivery(job_id: str, *, enqueue: Enqueue, delivery: Delivery | None = None) -> str:
     """Process one delivery; returns what happened (for logs and tests).
 
     Steps:
@@ -86,7 +154,12 @@ def handle_delivery(job_id: str, *, enqueue: Enqueue) -> str:
          FAILED (permanent error or attempts exhausted), or back to QUEUED plus a
          delayed message (DelaySeconds) for a retry.
     """
-    started = store.start_job(job_id, lease_seconds=settings.visibility_timeout)
+    delivery = delivery or Delivery()
+    if delivery.receive_count >= settings.max_receive_count:
+        return _last_receive(job_id, enqueue)
+    started = store.start_job(
+        job_id, lease_seconds=settings.visibility_timeout, redelivered=delivery.receive_count > 1
+    )
     if not started.ok:
         return _skip(job_id, started.item, enqueue)
     job = store.job_from_item(started.item)
@@ -98,7 +171,8 @@ def handle_delivery(job_id: str, *, enqueue: Enqueue) -> str:
         return _finish_failed(job_id, attempt, f"job type {job.type!r} is not registered here")
     ctx = WorkerContext(job_id, attempt)
     try:
-        result = job_type.run(job.payload, ctx)
+        with Heartbeat(ctx, delivery):
+            result = job_type.run(job.payload, ctx)
     except JobCancelled:
         log.info("job %s cancelled while running", job_id)
         return "cancelled"
@@ -141,6 +215,32 @@ def _skip(job_id: str, old: dict[str, Any] | None, enqueue: Enqueue) -> str:
     lease = int(old.get("LeaseExpiresAt", {}).get("N", "0"))
     enqueue(job_id, delay_seconds=max(1, min(900, lease - int(time.time()) + 1)))
     return "held"
+
+
+def _last_receive(job_id: str, enqueue: Enqueue) -> str:
+    """The final delivery SQS allows before the DLQ.
+
+    A job that was started and never finished on every delivery is poison (it
+    kills its worker): mark it FAILED and let SQS move the message to the DLQ.
+    A job still QUEUED was only caught in dying workers' prefetch buffers:
+    give it a fresh message instead of failing it.
+    """
+    item = store.get_item(job_id, consistent=True)
+    if item is None:
+        return "missing"
+    status = JobStatus(item["Status"]["S"])
+    if status in TERMINAL:
+        return "duplicate"
+    if status is JobStatus.QUEUED:
+        enqueue(job_id)
+        return "recycled"
+    reason = (
+        f"moved to the dead-letter queue: delivered {settings.max_receive_count} times "
+        "and never finished (the worker died each time)"
+    )
+    store.fail_job(job_id, attempt=None, error=reason)
+    log.warning("job %s: %s", job_id, reason)
+    return DEAD_LETTER
 
 
 def _finish_failed(job_id: str, attempt: int, error: str) -> str:

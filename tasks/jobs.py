@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from celery.exceptions import Reject
+from celery.worker.request import Request
+
 from tasks.celery_app import app
-from tasks.execution import handle_delivery
+from tasks.execution import DEAD_LETTER, Delivery, handle_delivery
 
 RUN_JOB = "batchlab.run_job"
 
@@ -15,7 +18,37 @@ def enqueue_job(job_id: str, *, delay_seconds: int | None = None) -> None:
     app.send_task(RUN_JOB, args=[job_id], **options)
 
 
-@app.task(name=RUN_JOB)
-def run_job(job_id: str) -> str:
+class SqsRequest(Request):
+    """Keeps the SQS facts Celery's Request drops: receive count, receipt handle, queue.
+
+    kombu puts the raw SQS message in ``delivery_info``; Celery copies only a few
+    delivery fields into the task's context (and ``redelivered`` is always False
+    on SQS). The task needs the receive count to tell a redelivery, and the
+    receipt handle to extend the message's visibility while a long job runs.
+    """
+
+    def __init__(self, message, *args, **kwargs):
+        super().__init__(message, *args, **kwargs)
+        info = message.delivery_info or {}
+        sqs_message = info.get("sqs_message") or {}
+        self._request_dict["sqs"] = {
+            "receive_count": int(sqs_message.get("Attributes", {}).get("ApproximateReceiveCount", 1)),
+            "receipt_handle": sqs_message.get("ReceiptHandle"),
+            "queue_url": info.get("sqs_queue"),
+        }
+
+
+@app.task(name=RUN_JOB, bind=True, Request=SqsRequest)
+def run_job(self, job_id: str) -> str:
     """Re-load the job and run it. Idempotent: DynamoDB's Status decides what to do."""
-    return handle_delivery(job_id, enqueue=enqueue_job)
+    sqs = getattr(self.request, "sqs", None) or {}
+    delivery = Delivery(
+        receive_count=sqs.get("receive_count", 1),
+        receipt_handle=sqs.get("receipt_handle"),
+        queue_url=sqs.get("queue_url"),
+    )
+    outcome = handle_delivery(job_id, enqueue=enqueue_job, delivery=delivery)
+    if outcome == DEAD_LETTER:
+        # Not deleted: the queue's redrive policy moves it to the DLQ on its next receive.
+        raise Reject(f"job {job_id} dead-lettered", requeue=False)
+    return outcome

@@ -1,0 +1,279 @@
+"""At-least-once without surprises, against real processes on their own moto.
+
+Short timeouts make the failure paths quick: visibility 10 s, 3 receives
+before the DLQ, 1 s long polls.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from core.devstack import Stack, wait_for
+from tests.conftest import TERMINAL, Live
+
+FAST = {
+    "BATCHLAB_VISIBILITY_TIMEOUT": "10",
+    "BATCHLAB_MAX_RECEIVE_COUNT": "3",
+    "BATCHLAB_WAIT_TIME_SECONDS": "1",
+    "BATCHLAB_SIMULATE_CRASH_ENABLED": "true",
+    "BATCHLAB_SHUTDOWN_GRACE_SECONDS": "20",
+}
+
+
+@pytest.fixture(scope="module")
+def rstack(tmp_path_factory) -> Iterator[Stack]:
+    stack = Stack(tmp_path_factory.mktemp("reliability-logs"), extra_env=FAST)
+    try:
+        stack.start_moto()
+        yield stack
+    finally:
+        stack.stop_all()
+
+
+@pytest.fixture(scope="module")
+def rlive(rstack) -> Iterator[Live]:
+    _, url = rstack.start_api()
+    rstack.start_worker()
+    rstack.start_worker()
+    with httpx.Client(base_url=url, timeout=30) as http:
+        yield Live(stack=rstack, api_url=url, http=http)
+
+
+def workers(stack: Stack):
+    return [s for s in stack.services if s.name.startswith("worker") and s.alive()]
+
+
+def raw_item(live: Live, job_id: str) -> dict:
+    item = live.aws("dynamodb").get_item(TableName="Jobs", Key={"JobId": {"S": job_id}},
+                                         ConsistentRead=True)["Item"]
+    return item
+
+
+def queue_count(live: Live, name: str) -> int:
+    sqs = live.aws("sqs")
+    url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    return sum(int(attrs[k]) for k in ("ApproximateNumberOfMessages",
+                                       "ApproximateNumberOfMessagesNotVisible",
+                                       "ApproximateNumberOfMessagesDelayed"))
+
+
+def wait_status(live: Live, job_id: str, status: str, timeout: float = 60) -> dict:
+    return wait_for(
+        lambda: (j := live.http.get(f"/api/jobs/{job_id}").json())["status"] == status and j,
+        timeout=timeout, what=f"job {job_id} to be {status}", every=0.1,
+    )
+
+
+def test_a_job_that_kills_its_worker_ends_failed_in_the_dlq_and_redrive_works(rlive):
+    job = rlive.submit("simulate", {"crash": True})
+    failed = rlive.wait_terminal(job["id"], timeout=120)
+    assert failed["status"] == "FAILED"
+    assert "dead-letter queue" in failed["error"]
+    assert failed["attempts"] == 2  # receives 1 and 2 ran (and died); the 3rd is the DLQ's
+    wait_for(lambda: queue_count(rlive, "batchlab-jobs-dlq") == 1, timeout=60,
+             what="the message to reach the DLQ")
+    assert all(w.alive() for w in workers(rlive.stack))  # prefork: only the pool child died
+
+    moved = rlive.http.post("/api/dlq/redrive").json()
+    assert moved == {"moved": 1, "jobIds": [job["id"]]}
+    assert queue_count(rlive, "batchlab-jobs-dlq") == 0
+    again = rlive.http.get(f"/api/jobs/{job['id']}").json()
+    notes = [h["note"] for h in again["history"]]
+    assert "redriven from the dead-letter queue" in notes
+    # It still crashes, so it goes round again: FAILED and back in the DLQ.
+    wait_for(lambda: queue_count(rlive, "batchlab-jobs-dlq") == 1, timeout=120,
+             what="the redriven message to come back to the DLQ")
+    assert rlive.http.get(f"/api/jobs/{job['id']}").json()["status"] == "FAILED"
+
+
+def test_kill_9_of_a_worker_mid_job_another_worker_finishes_it_once(rlive):
+    job = rlive.submit("simulate", {"durationSeconds": 3, "steps": 3})
+    wait_status(rlive, job["id"], "PROCESSING")
+    holder = wait_for(
+        lambda: next((w for w in workers(rlive.stack) if f"job {job['id']} attempt 1" in w.log()), None),
+        timeout=10, what="the worker holding the job",
+    )
+    holder.signal_group(signal.SIGKILL)
+    holder.proc.wait(timeout=10)
+    if len(workers(rlive.stack)) < 2:
+        rlive.stack.start_worker()
+    done = rlive.wait_terminal(job["id"], timeout=90)
+    assert done["status"] == "COMPLETED"
+    assert done["attempts"] == 2
+    item = raw_item(rlive, job["id"])
+    assert item["TerminalWrites"]["N"] == "1"
+    while len(workers(rlive.stack)) < 2:
+        rlive.stack.start_worker()
+
+
+def test_a_job_longer_than_the_visibility_timeout_runs_once(rlive):
+    job = rlive.submit("simulate", {"durationSeconds": 16, "steps": 8})
+    seen_progress = wait_for(
+        lambda: 0 < rlive.http.get(f"/api/jobs/{job['id']}").json()["progress"] < 100,
+        timeout=30, what="progress to be reported",
+    )
+    assert seen_progress
+    done = rlive.wait_terminal(job["id"], timeout=60)
+    assert done["status"] == "COMPLETED"
+    assert done["attempts"] == 1
+    assert [h["status"] for h in done["history"]] == ["QUEUED", "PROCESSING", "COMPLETED"]
+
+
+def test_cancel_a_running_job_stops_it_and_a_second_cancel_is_409(rlive):
+    job = rlive.submit("simulate", {"durationSeconds": 30, "steps": 30})
+    wait_status(rlive, job["id"], "PROCESSING")
+    resp = rlive.http.post(f"/api/jobs/{job['id']}/cancel")
+    assert resp.status_code == 200 and resp.json()["status"] == "CANCELLED"
+    wait_for(lambda: any(f"job {job['id']} cancelled while running" in w.log()
+                         for w in rlive.stack.services if w.name.startswith("worker")),
+             timeout=20, what="the handler to notice the cancellation")
+    final = rlive.http.get(f"/api/jobs/{job['id']}").json()
+    assert final["status"] == "CANCELLED" and final["result"] is None
+    again = rlive.http.post(f"/api/jobs/{job['id']}/cancel")
+    assert again.status_code == 409
+    assert again.headers["content-type"].startswith("application/problem+json")
+
+
+def test_sigterm_lets_the_running_job_finish_then_the_worker_exits(rlive):
+    job = rlive.submit("simulate", {"durationSeconds": 4, "steps": 4})
+    wait_status(rlive, job["id"], "PROCESSING")
+    holder = wait_for(
+        lambda: next((w for w in workers(rlive.stack) if f"job {job['id']} attempt 1" in w.log()), None),
+        timeout=10, what="the worker holding the job",
+    )
+    holder.proc.send_signal(signal.SIGTERM)
+    holder.proc.wait(timeout=40)
+    done = rlive.wait_terminal(job["id"], timeout=30)
+    assert done["status"] == "COMPLETED" and done["attempts"] == 1
+    while len(workers(rlive.stack)) < 2:
+        rlive.stack.start_worker()
+
+
+@pytest.fixture(scope="module")
+def probe_api(rstack) -> Iterator[str]:
+    """An API on a queue no worker reads, to count the messages it sends."""
+    env = {"BATCHLAB_QUEUE_NAME": "probe-jobs", "BATCHLAB_DLQ_NAME": "probe-jobs-dlq"}
+    rstack.bootstrap(env=env)
+    api, url = rstack.start_api(env)
+    yield url
+    api.stop()
+
+
+def test_idempotency_key_same_body_same_job_one_message(rlive, probe_api):
+    body = {"name": "idem", "type": "sha256", "payload": {"text": "x"}, "ownerId": "idem"}
+    key = str(uuid.uuid4())
+    first = httpx.post(f"{probe_api}/api/jobs", json=body, headers={"Idempotency-Key": key})
+    second = httpx.post(f"{probe_api}/api/jobs", json=body, headers={"Idempotency-Key": key})
+    assert first.status_code == second.status_code == 202
+    assert first.json()["id"] == second.json()["id"]
+    assert second.headers["idempotent-replayed"] == "true"
+    assert "idempotent-replayed" not in first.headers
+    assert queue_count(rlive, "probe-jobs") == 1
+    other = httpx.post(f"{probe_api}/api/jobs", json={**body, "name": "changed"},
+                       headers={"Idempotency-Key": key})
+    assert other.status_code == 422
+    assert other.json()["type"].endswith("idempotency-key-reused")
+    # Another owner with the same key gets their own job.
+    bob = httpx.post(f"{probe_api}/api/jobs", json={**body, "ownerId": "bob"},
+                     headers={"Idempotency-Key": key})
+    assert bob.status_code == 202 and bob.json()["id"] != first.json()["id"]
+
+
+def test_cancel_a_queued_job(probe_api):
+    body = {"name": "c", "type": "sha256", "payload": {"text": "x"}, "ownerId": "canceller"}
+    job = httpx.post(f"{probe_api}/api/jobs", json=body).json()
+    resp = httpx.post(f"{probe_api}/api/jobs/{job['id']}/cancel")
+    assert resp.status_code == 200
+    assert [h["status"] for h in resp.json()["history"]] == ["QUEUED", "CANCELLED"]
+
+
+def test_a_failed_send_answers_503_and_leaves_no_job(rstack):
+    bogus = {"BATCHLAB_QUEUE_URL": f"{rstack.env['AWS_ENDPOINT_URL']}/123456789012/no-such-queue",
+             "BATCHLAB_DLQ_URL": f"{rstack.env['AWS_ENDPOINT_URL']}/123456789012/no-such-dlq"}
+    api, url = rstack.start_api(bogus)
+    try:
+        owner = f"gap-{uuid.uuid4().hex[:6]}"
+        body = {"name": "gap", "type": "sha256", "payload": {"text": "x"}, "ownerId": owner}
+        resp = httpx.post(f"{url}/api/jobs", json=body, timeout=30)
+        assert resp.status_code == 503, resp.text
+        assert resp.headers["content-type"].startswith("application/problem+json")
+        assert int(resp.headers["retry-after"]) > 0
+        assert httpx.get(f"{url}/api/jobs", params={"ownerId": owner}).json()["items"] == []
+    finally:
+        api.stop()
+
+
+def test_backend_down_gives_quick_503_and_nothing_accepted_is_lost(rlive):
+    moto = [s for s in rlive.stack.services if s.name.startswith("moto")]
+    accepted = [rlive.submit("simulate", {"durationSeconds": 0.5}) for _ in range(4)]
+    for m in moto:
+        m.signal_group(signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        resp = rlive.http.get(f"/api/jobs/{accepted[0]['id']}")
+        elapsed = time.monotonic() - started
+        assert resp.status_code == 503, resp.text
+        assert resp.headers["content-type"].startswith("application/problem+json")
+        assert elapsed < 15
+        assert rlive.http.get("/readyz").status_code == 503
+        post = rlive.http.post("/api/jobs", json={"name": "n", "type": "sha256",
+                                                  "payload": {"text": "x"}, "ownerId": "down"})
+        assert post.status_code == 503
+    finally:
+        for m in moto:
+            m.signal_group(signal.SIGCONT)
+    wait_for(lambda: rlive.http.get("/readyz").status_code == 200, timeout=30, what="readiness")
+    for job in accepted:
+        assert rlive.wait_terminal(job["id"], timeout=120)["status"] == "COMPLETED"
+    after = rlive.submit("sha256", {"text": "after the outage"})
+    assert rlive.wait_terminal(after["id"], timeout=60)["status"] == "COMPLETED"
+
+
+@pytest.fixture(scope="module")
+def keyed_api(rstack) -> Iterator[str]:
+    env = {"BATCHLAB_API_KEYS": json.dumps({"key-alice": "alice-k", "key-bob": "bob-k"}),
+           "BATCHLAB_CORS_ORIGINS": json.dumps(["http://app.example"])}
+    api, url = rstack.start_api(env)
+    yield url
+    api.stop()
+
+
+def test_api_key_mode_isolates_owners(keyed_api):
+    alice = {"X-API-Key": "key-alice"}
+    bob = {"X-API-Key": "key-bob"}
+    body = {"name": "mine", "type": "sha256", "payload": {"text": "x"}}
+    assert httpx.post(f"{keyed_api}/api/jobs", json=body).status_code == 401
+    assert httpx.post(f"{keyed_api}/api/jobs", json=body,
+                      headers={"X-API-Key": "wrong"}).status_code == 401
+    job = httpx.post(f"{keyed_api}/api/jobs", json=body, headers=alice).json()
+    assert job["ownerId"] == "alice-k"
+    spoof = httpx.post(f"{keyed_api}/api/jobs", json={**body, "ownerId": "bob-k"}, headers=alice)
+    assert spoof.status_code == 403
+    assert httpx.get(f"{keyed_api}/api/jobs/{job['id']}", headers=alice).status_code == 200
+    assert httpx.get(f"{keyed_api}/api/jobs/{job['id']}", headers=bob).status_code == 404
+    assert httpx.post(f"{keyed_api}/api/jobs/{job['id']}/cancel", headers=bob).status_code == 404
+    mine = httpx.get(f"{keyed_api}/api/jobs", headers=alice).json()["items"]
+    assert [j["id"] for j in mine] == [job["id"]]
+    assert httpx.get(f"{keyed_api}/api/jobs", headers=bob).json()["items"] == []
+    assert httpx.get(f"{keyed_api}/api/jobs", params={"ownerId": "alice-k"},
+                     headers=bob).status_code == 403
+
+
+def test_cors_allows_only_configured_origins(keyed_api):
+    def preflight(origin):
+        return httpx.options(f"{keyed_api}/api/jobs", headers={
+            "Origin": origin, "Access-Control-Request-Method": "POST"})
+
+    assert preflight("http://app.example").headers.get("access-control-allow-origin") == "http://app.example"
+    assert "access-control-allow-origin" not in preflight("http://evil.example").headers
