@@ -25,6 +25,8 @@ broker_transport_options = {
     "wait_time_seconds": settings.wait_time_seconds,
     "polling_interval": settings.polling_interval,
     "visibility_timeout": settings.visibility_timeout,
+    # SNS fanout for Celery events and remote control (tasks/events_sqs.py).
+    "supports_fanout": settings.events_enabled,
     "client-config": {
         "connect_timeout": settings.aws_connect_timeout,
         # Long polls hold a request for wait_time_seconds; leave room above it.
@@ -61,10 +63,11 @@ worker_concurrency = 1
 worker_prefetch_multiplier = settings.worker_prefetch
 worker_hijack_root_logger = False
 
-# SQS has no fanout exchanges upstream, so no remote control or events here.
-worker_enable_remote_control = False
-worker_send_task_events = False
-task_send_sent_event = False
+# Events and remote control travel over SNS fanout (tasks/events_sqs.py, which also
+# swaps in its transport); BATCHLAB_EVENTS_ENABLED=false turns all of it off.
+worker_enable_remote_control = settings.events_enabled
+worker_send_task_events = settings.events_enabled
+task_send_sent_event = settings.events_enabled
 
 if __name__ == "__main__":
     import pprint

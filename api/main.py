@@ -11,7 +11,9 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api import problems, spa
 from api.limits import BodySizeLimit
-from api.routes import health, job_types, jobs, queues
+from api.observability import HttpMetrics
+from api.routes import health, job_types, jobs, ops, queues
+from core import costs, metrics
 from core.settings import settings
 
 
@@ -19,6 +21,8 @@ from core.settings import settings
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Routes are sync (boto3 blocks); they run in anyio's thread pool, sized here.
     anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
+    metrics.track_aws()
+    costs.start_flusher("api")
     yield
 
 
@@ -31,6 +35,7 @@ def create_app() -> FastAPI:
     )
     problems.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(HttpMetrics)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -45,6 +50,7 @@ def create_app() -> FastAPI:
     api.include_router(queues.router)
     app.include_router(api)
     app.include_router(health.router)
+    app.include_router(ops.router)
     app.include_router(spa.router)
     return app
 

@@ -14,7 +14,11 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from core import meter
 from core.settings import settings
+
+# Count every AWS request made from this process, kombu's included (core.meter).
+meter.install()
 
 _lock = threading.Lock()
 _clients: dict[tuple[int, str], Any] = {}

@@ -46,6 +46,30 @@ def _owner_index() -> dict:
     }
 
 
+def ensure_meters_table() -> None:
+    """The small table where each process writes its AWS request counts (core.costs)."""
+    ddb = client("dynamodb")
+    try:
+        ddb.describe_table(TableName=settings.meters_table_name)
+        return
+    except ddb.exceptions.ResourceNotFoundException:
+        pass
+    try:
+        ddb.create_table(
+            TableName=settings.meters_table_name,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "Process", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "Process", "KeyType": "HASH"}],
+        )
+    except ddb.exceptions.ResourceInUseException:
+        pass
+    ddb.get_waiter("table_exists").wait(TableName=settings.meters_table_name)
+    ddb.update_time_to_live(
+        TableName=settings.meters_table_name,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": "ExpiresAt"},
+    )
+
+
 def ensure_table() -> None:
     """Create the Jobs table, its owner index and TTL on ExpiresAt if missing."""
     ddb = client("dynamodb")
@@ -118,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     urls = ensure_queues()
     ensure_table()
+    ensure_meters_table()
     log.info("queue %s, dead-letter queue %s, table %s ready", urls.jobs, urls.dlq, settings.table_name)
     return 0
 

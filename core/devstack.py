@@ -167,6 +167,27 @@ class Stack:
         worker.wait_log(" ready.", timeout=60)
         return worker
 
+    def start_flower(self, env: dict[str, str] | None = None, *args: str) -> tuple[Service, str]:
+        """``celery -A tasks flower`` on a free loopback port; returns it and its URL."""
+        port = free_port()
+        flower = self.spawn(
+            "flower",
+            [str(BIN / "celery"), "-A", "tasks", "flower", "--address=127.0.0.1",
+             f"--port={port}", *args],
+            env,
+        )
+        url = f"http://127.0.0.1:{port}"
+
+        def healthy() -> bool:
+            if not flower.alive():
+                raise RuntimeError(f"{flower.name} exited:\n{flower.log()[-3000:]}")
+            with socket.create_connection(("127.0.0.1", port), timeout=2) as conn:
+                conn.sendall(b"GET /healthcheck HTTP/1.0\r\n\r\n")
+                return conn.recv(64).startswith(b"HTTP/1.1 200")
+
+        wait_for(healthy, timeout=60, what=f"{flower.name} to answer /healthcheck", every=0.1)
+        return flower, url
+
     def stop_all(self) -> None:
         for service in reversed(self.services):
             service.stop()

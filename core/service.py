@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from pydantic import ValidationError
 
-from core import store
+from core import metrics, store
 from core.errors import (
     BackendUnavailable,
     IdempotencyMismatch,
@@ -23,6 +23,7 @@ from core.errors import (
 )
 from core.job import Job, JobCreate, JobPage, JobTypeInfo
 from core.job_types import REGISTRY
+from core.meter import meter
 from core.status import TERMINAL, JobStatus
 
 log = logging.getLogger("batchlab.service")
@@ -119,6 +120,8 @@ def submit_job(
         log.warning("enqueue of %s failed, removing the unsent job: %r", job_id, exc)
         store.delete_unsent_job(job_id)
         raise BackendUnavailable("the job queue is unavailable; nothing was accepted") from exc
+    metrics.JOBS_CREATED.labels(request.type).inc()
+    meter().count_job("created")
     return job, True
 
 

@@ -28,7 +28,9 @@ class Settings(BaseSettings):
     queue_name: str = "batchlab-jobs"
     dlq_name: str = "batchlab-jobs-dlq"
     visibility_timeout: int = Field(default=120, ge=10, le=43200)
-    max_receive_count: int = Field(default=5, ge=1, le=1000)
+    max_receive_count: int = Field(default=10, ge=1, le=1000)
+    # Workers look at the DLQ this often and mark its jobs FAILED (0 = never).
+    dlq_reconcile_seconds: float = Field(default=30.0, ge=0)
     wait_time_seconds: int = Field(default=20, ge=0, le=20)
     # Queue URLs are normally resolved once with GetQueueUrl; set them to skip that call.
     queue_url: str | None = None
@@ -55,11 +57,30 @@ class Settings(BaseSettings):
     shutdown_grace_seconds: float = Field(default=30.0, ge=0)
     frontend_dist: str = "frontend/dist/batchlab/browser"
     flower_url: str = "http://127.0.0.1:5555"
+    # /api/queues: job counts come from a capped, cached Scan (see core/stats.py).
+    stats_cache_seconds: float = Field(default=5.0, ge=0)
+    stats_max_items: int = Field(default=10_000, ge=100)
 
     # Celery events over SNS fanout (Flower's live view); each is an SNS publish.
     events_enabled: bool = True
+    # Names this process's event/reply queues (default: the host name); set it where host
+    # names change on every start (containers), see tasks/events_sqs.py.
+    events_node: str | None = None
     flower_user: str | None = None
     flower_password: str | None = None
+
+    # Metrics and cost metering
+    prometheus_multiproc_dir: str | None = Field(
+        default=None, validation_alias=AliasChoices("PROMETHEUS_MULTIPROC_DIR")
+    )
+    worker_metrics_port: int = Field(default=0, ge=0, le=65535)  # 0 = no worker endpoint
+    meters_table_name: str = "BatchLabMeters"
+    meter_flush_seconds: float = Field(default=10.0, ge=0)  # 0 = never write meters
+    # Prices for GET /api/cost (USD, us-east-1 on-demand list prices).
+    price_sqs_per_million: float = 0.40
+    price_sns_per_million: float = 0.50
+    price_dynamodb_write_per_million: float = 0.625
+    price_dynamodb_read_per_million: float = 0.125
 
     # AWS client behaviour: bounded so a dead backend gives a quick 503, not a hang.
     aws_connect_timeout: float = 1.0

@@ -23,8 +23,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from core import store
+from core import metrics, store
 from core.aws import client
+from core.meter import meter
 from core.job_types import REGISTRY, HandlerError, JobCancelled
 from core.settings import settings
 from core.status import TERMINAL, JobStatus
@@ -144,7 +145,22 @@ class Heartbeat:
             self._stop.set()
 
 
+_FINISHED = {"completed": "COMPLETED", "failed": "FAILED", DEAD_LETTER: "FAILED"}
+
+
 def handle_delivery(job_id: str, *, enqueue: Enqueue, delivery: Delivery | None = None) -> str:
+    """Process one delivery and record its outcome in metrics; see :func:`_process`."""
+    job_type = ["unknown"]
+    outcome = _process(job_id, enqueue=enqueue, delivery=delivery or Delivery(), job_type=job_type)
+    if outcome in _FINISHED:
+        metrics.JOBS_FINISHED.labels(job_type[0], _FINISHED[outcome]).inc()
+        meter().count_job("finished")
+    elif outcome == "retry":
+        metrics.JOBS_RETRIED.labels(job_type[0]).inc()
+    return outcome
+
+
+def _process(job_id: str, *, enqueue: Enqueue, delivery: Delivery, job_type: list[str]) -> str:
     """Process one delivery; returns what happened (for logs and tests).
 
     Steps:
@@ -154,7 +170,6 @@ def handle_delivery(job_id: str, *, enqueue: Enqueue, delivery: Delivery | None 
          FAILED (permanent error or attempts exhausted), or back to QUEUED plus a
          delayed message (DelaySeconds) for a retry.
     """
-    delivery = delivery or Delivery()
     if delivery.receive_count >= settings.max_receive_count:
         return _last_receive(job_id, enqueue)
     started = store.start_job(
@@ -163,16 +178,17 @@ def handle_delivery(job_id: str, *, enqueue: Enqueue, delivery: Delivery | None 
     if not started.ok:
         return _skip(job_id, started.item, enqueue)
     job = store.job_from_item(started.item)
+    job_type[0] = job.type
     attempt = job.attempts
     log.info("job %s attempt %d/%d: %s started", job_id, attempt, job.max_attempts, job.type)
 
-    job_type = REGISTRY.get(job.type)
-    if job_type is None:
+    registered = REGISTRY.get(job.type)
+    if registered is None:
         return _finish_failed(job_id, attempt, f"job type {job.type!r} is not registered here")
     ctx = WorkerContext(job_id, attempt)
     try:
-        with Heartbeat(ctx, delivery):
-            result = job_type.run(job.payload, ctx)
+        with Heartbeat(ctx, delivery), metrics.JOB_DURATION.labels(job.type).time():
+            result = registered.run(job.payload, ctx)
     except JobCancelled:
         log.info("job %s cancelled while running", job_id)
         return "cancelled"

@@ -1,0 +1,355 @@
+"""Celery events and remote control over Amazon SNS fanout, for Flower on the SQS broker.
+
+Upstream, Flower shows nothing on SQS: Celery sends events to a *topic* exchange whose
+bindings live only in the sending process, so they are dropped; remote control is off
+because the SQS transport declares only direct exchanges. kombu 5.7 can fan out through
+SNS (``supports_fanout``: an SNS topic per fanout exchange, each consuming SQS queue
+subscribed to it). This module builds on that with a kombu ``Transport`` subclass that
+Celery uses instead of kombu's (``broker_transport``, set by :func:`install`), so the
+worker, ``celery events``, ``celery inspect`` and ``celery flower`` all get it. It is on
+when ``BATCHLAB_EVENTS_ENABLED`` is true (the default); when false :func:`install` changes
+nothing but Flower's auth, and Celery runs exactly as before (no events, no SNS).
+
+What the subclass changes (each override is small and named below):
+
+* ``exchange_declare``: the event exchange (``batchlab-events``) is declared *fanout*, so
+  every event is one SNS Publish to the topic ``batchlab-events``.
+* ``_put_fanout``: events are best effort. A failed Publish is logged and dropped, never
+  raised into the task publish (the API's ``task-sent``) or the worker loop. The SNS client
+  gets the bounded timeouts of ``core.aws`` (``_new_boto_client``).
+* ``_delete_message``: kombu 5.7 deletes no-ack messages through its asynchronous client,
+  which needs an event loop; outside the worker (Flower's event thread, ``celery inspect``)
+  ``asynsqs()`` builds ``CurlClient(hub=None)`` and crashes (``AttributeError ... on_close``).
+  Without a hub we delete with the blocking client instead.
+* Queue names (``canonical_queue_name``, ``_new_queue``, ``predefined_queues``): see below.
+* Remote control: ``implements`` adds ``fanout`` (Celery's Control bootstep checks it), the
+  pidbox exchange ``batchlab.pidbox`` is an SNS topic like the event exchange, and replies,
+  which go to a *direct* exchange whose binding only the asking process knows, are routed
+  by name (``_lookup``) to the asker's reply queue. Reply queues are long-polled for 1 s,
+  not 20, so an ``inspect`` with ``timeout=1`` ends after about 1-2 s
+  (``_receive_message``).
+
+Queues: deterministic names, reused, never deleted. Every event consumer, worker mailbox
+and control client gets one SQS queue whose name depends only on what it is and where it
+runs: ``batchlab-events-<role>-<node>`` (Flower's or ``celery events``' event queue),
+``batchlab-pidbox-<worker name>`` (a worker's mailbox), ``batchlab-reply-<role>-<node>``
+(replies to ``inspect``/Flower), where role is the celery sub-command (``flower``,
+``events``, ``inspect``, ...) and node is ``BATCHLAB_EVENTS_NODE`` or the host name. A
+restart, a capture retry or ``kill -9`` then reuses the same queue, and SNS's Subscribe is
+idempotent for the same queue, so nothing accumulates. We chose this over deleting queues
+at shutdown plus sweeping stale ``celeryev-*`` queues at start because (1) a killed process
+never runs its shutdown, (2) SQS refuses to re-create a deleted queue name for 60 s, so
+delete-on-exit forces random names, and (3) a sweep cannot tell a dead consumer's queue
+from a live one. The price: a host that goes away for good leaves its queue (and its SNS
+subscription) behind. Queues keep messages only 60 s (``MessageRetentionPeriod``), so an
+orphan holds at most a minute of events; delete it with ``aws sqs delete-queue`` and the
+next consumer start removes its subscription (kombu's ``initialise_exchange`` cleanup).
+Hosts with changing names (containers) should set ``BATCHLAB_EVENTS_NODE``. Two consumers
+with the same role on the same node share a queue and split the messages between them: run
+one Flower per node. The jobs queue stays kombu's predefined ``batchlab-jobs``: in
+predefined mode kombu refuses any queue not listed, so each of our queues is created here
+(CreateQueue is idempotent) and added to this connection's copy of ``predefined_queues``.
+
+Remote control works (``celery inspect ping``, Flower's worker pages, ``/api/workers``),
+with these limits, which come from SQS not from this code: one reply queue per process,
+so a process's ``inspect`` calls run one at a time (a lock); replies arriving after the
+timeout are left in the reply queue and ignored by ticket; a command reaches a worker only
+if its mailbox queue is subscribed, so a worker started after the command never sees it,
+and a command sent while a worker was down (queues live on) is dropped on arrival if it
+expired more than ``COMMAND_GRACE_SECONDS`` ago, like AMQP's expiring mailbox queues.
+
+Versions are pinned (celery/kombu/flower, pyproject.toml); ``tests/unit/test_events_sqs.py``
+fails with a clear message if an upgrade changes the versions or the kombu internals
+overridden here. :func:`version_problems` tells the same at runtime (a warning at start).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import socket
+import sys
+import threading
+import time
+from importlib import metadata
+from pathlib import Path
+
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+from celery.app.control import Control as _CeleryControl
+from kombu import pidbox
+from kombu.exceptions import KombuError
+from kombu.transport import SQS
+from kombu.utils.objects import cached_property
+
+from core.settings import settings
+
+logger = logging.getLogger(__name__)
+
+#: Versions this module was written and tested against.
+PINNED = {"celery": "5.7.0", "kombu": "5.7.0", "flower": "2.2.0"}
+
+#: Celery's event exchange (SNS topic of the same name) and event queue prefix.
+EVENT_EXCHANGE = "batchlab-events"
+EVENT_QUEUE_PREFIX = "batchlab-ev"
+#: Celery's control namespace: exchanges ``batchlab.pidbox`` (SNS topic
+#: ``batchlab-pidbox``) and ``reply.batchlab.pidbox`` (direct, plain SQS).
+CONTROL_NAMESPACE = "batchlab"
+PIDBOX_EXCHANGE = f"{CONTROL_NAMESPACE}.pidbox"
+REPLY_EXCHANGE = f"reply.{CONTROL_NAMESPACE}.pidbox"
+
+#: Attributes of every queue created here. 60 s is SQS's minimum retention:
+#: events and commands are worthless after that, and an orphan stays small.
+QUEUE_ATTRIBUTES = {"MessageRetentionPeriod": "60", "VisibilityTimeout": "30"}
+#: Long poll of reply queues (s): ``inspect`` waits ``timeout`` plus at most this.
+REPLY_WAIT_SECONDS = 1
+#: A control command older than its ``expires`` header plus this is dropped.
+COMMAND_GRACE_SECONDS = 10.0
+
+#: Celery sub-commands, to name a process's role.
+_CELERY_COMMANDS = frozenset(
+    "worker flower events inspect control status shell call purge beat result "
+    "amqp migrate graph list report upgrade logtool multi".split()
+)
+_SQS_NAME_MAX = 80
+
+
+# --------------------------------------------------------------------------- names
+
+
+def role(argv: list[str] | None = None) -> str:
+    """The celery sub-command this process runs (``flower``, ``worker``...), else its program."""
+    argv = sys.argv if argv is None else argv
+    for arg in argv[1:]:
+        if arg in _CELERY_COMMANDS:
+            return arg
+    return Path(argv[0]).stem if argv and argv[0] else "python"
+
+
+def node() -> str:
+    """``<role>-<BATCHLAB_EVENTS_NODE or host name>``: what our queues are named after."""
+    return f"{role()}-{settings.events_node or socket.gethostname()}"
+
+
+def sqs_name(kind: str, who: str) -> str:
+    """A legal SQS name ``batchlab-<kind>-<who>`` (≤ 80 chars, a hash keeps long ones unique)."""
+    name = f"batchlab-{kind}-" + re.sub(r"[^A-Za-z0-9_-]", "-", who)
+    if len(name) > _SQS_NAME_MAX:
+        digest = hashlib.sha1(name.encode()).hexdigest()[:8]
+        name = f"{name[: _SQS_NAME_MAX - 9]}-{digest}"
+    return name
+
+
+def reply_oid() -> str:
+    """This process's mailbox id: the routing key *and* SQS name of its reply queue."""
+    return sqs_name("reply", node())
+
+
+def own_queue_name(queue: str) -> str | None:
+    """The SQS name of a queue this module manages, from Celery's name for it; else None."""
+    if queue.startswith(EVENT_QUEUE_PREFIX + "."):  # Celery: "<prefix>.<uuid4>"
+        return sqs_name("events", node())
+    if queue.endswith("." + REPLY_EXCHANGE):  # kombu: "<oid>.reply.<ns>.pidbox"
+        oid = queue[: -len(REPLY_EXCHANGE) - 1]
+        return oid if re.fullmatch(r"batchlab-reply-[A-Za-z0-9_-]{1,65}", oid) else None
+    if queue.endswith("." + PIDBOX_EXCHANGE):  # kombu: "<worker name>.<ns>.pidbox"
+        return sqs_name("pidbox", queue[: -len(PIDBOX_EXCHANGE) - 1])
+    return None
+
+
+# ----------------------------------------------------------------------- transport
+
+
+class Channel(SQS.Channel):
+    """kombu's SQS channel with events/pidbox over SNS (see the module docstring)."""
+
+    @cached_property
+    def predefined_queues(self):
+        # This connection's copy, so the queues added by _new_queue never leak into app.conf.
+        return self.connection.predefined_queues
+
+    def canonical_queue_name(self, queue_name):
+        return own_queue_name(queue_name) or super().canonical_queue_name(queue_name)
+
+    def _new_queue(self, queue, **kwargs):
+        name = own_queue_name(queue)
+        if name is None:
+            return super()._new_queue(queue, **kwargs)
+        url = self._queue_cache.get(name)
+        if url is None:
+            url = self._queue_cache[name] = self._ensure_queue(name)
+        if self.predefined_queues:
+            # kombu looks queues up by Celery's name and by the SQS name.
+            for alias in (queue, name):
+                self.predefined_queues.setdefault(alias, {"url": url})
+        return url
+
+    def _ensure_queue(self, name: str) -> str:
+        sqs = self.sqs()  # the default client: allowed for any queue, predefined or not
+        try:
+            return sqs.create_queue(QueueName=name, Attributes=QUEUE_ATTRIBUTES)["QueueUrl"]
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] not in ("QueueAlreadyExists", "QueueNameExists"):
+                raise
+        url = sqs.get_queue_url(QueueName=name)["QueueUrl"]  # exists with other attributes
+        sqs.set_queue_attributes(QueueUrl=url, Attributes=QUEUE_ATTRIBUTES)
+        return url
+
+    def exchange_declare(self, exchange=None, type="direct", *args, **kwargs):
+        if exchange == EVENT_EXCHANGE:
+            type = "fanout"  # Celery declares it "topic": in-process bindings only
+        return super().exchange_declare(exchange, type, *args, **kwargs)
+
+    def _put_fanout(self, exchange, message, routing_key, **kwargs):
+        if exchange != EVENT_EXCHANGE:
+            return super()._put_fanout(exchange, message, routing_key, **kwargs)
+        try:
+            super()._put_fanout(exchange, message, routing_key, **kwargs)
+        except (BotoCoreError, ClientError, KombuError, OSError) as exc:
+            logger.warning("Celery event %s not published to SNS: %r", routing_key, exc)
+
+    def _new_boto_client(self, service, region, access_key_id, secret_access_key,
+                         session_token=None, config=None):
+        if service == "sns":
+            bounded = Config(
+                connect_timeout=settings.aws_connect_timeout,
+                read_timeout=settings.aws_read_timeout,
+                retries={"max_attempts": settings.aws_max_attempts, "mode": "standard"},
+            )
+            config = bounded if config is None else bounded.merge(config)
+        return super()._new_boto_client(
+            service, region, access_key_id, secret_access_key, session_token, config
+        )
+
+    def _delete_message(self, queue_name, message):
+        if self.hub is not None:
+            return super()._delete_message(queue_name, message)
+        self.sqs(queue=queue_name).delete_message(
+            QueueUrl=self._new_queue(queue_name), ReceiptHandle=message["ReceiptHandle"]
+        )
+
+    def _receive_message(self, queue, max_number_of_messages=1, wait_time_seconds=None):
+        if queue.endswith("." + REPLY_EXCHANGE):
+            wait_time_seconds = REPLY_WAIT_SECONDS
+        return super()._receive_message(queue, max_number_of_messages, wait_time_seconds)
+
+    def _lookup(self, exchange, routing_key, default=None):
+        queues = super()._lookup(exchange, routing_key, default)
+        if not queues and exchange == REPLY_EXCHANGE:
+            # The asker bound its reply queue in its own process; we know it by name.
+            queue = f"{routing_key}.{REPLY_EXCHANGE}"
+            return [queue] if own_queue_name(queue) else []
+        return queues
+
+
+class Transport(SQS.Transport):
+    """kombu's SQS transport, plus fanout (SNS) for Celery's events and remote control."""
+
+    Channel = Channel
+    implements = SQS.Transport.implements.extend(exchange_type=frozenset(["direct", "fanout"]))
+
+    def __init__(self, client, **kwargs):
+        super().__init__(client, **kwargs)
+        options = client.transport_options
+        if not options.get("supports_fanout"):
+            raise KombuError(f"{__name__}.Transport needs broker_transport_options supports_fanout")
+        self.predefined_queues = dict(options.get("predefined_queues") or {})
+
+
+# --------------------------------------------------------------------- remote control
+
+
+class Node(pidbox.Node):
+    """A worker's mailbox: drops commands that expired well before they arrived."""
+
+    def handle_message(self, body, message=None):
+        expires = (message.headers.get("expires") if message is not None else None) or 0
+        if expires and expires + COMMAND_GRACE_SECONDS < time.time():
+            logger.info("dropping expired control command %r", body.get("method"))
+            return None
+        return super().handle_message(body, message)
+
+
+class Mailbox(pidbox.Mailbox):
+    """One deterministic reply queue per process; replying calls take turns on it."""
+
+    node_cls = Node
+    _reply_lock = threading.Lock()
+
+    @property
+    def oid(self):
+        return reply_oid()
+
+    def _broadcast(self, command, arguments=None, destination=None, reply=False, timeout=1,
+                   limit=None, callback=None, channel=None, serializer=None, pattern=None,
+                   matcher=None):
+        call = super()._broadcast
+        args = (command, arguments, destination, reply, timeout, limit, callback, channel,
+                serializer, pattern, matcher)
+        if not reply:
+            return call(*args)
+        with self._reply_lock:  # two collectors on one queue would steal each other's replies
+            return call(*args)
+
+
+class Control(_CeleryControl):
+    Mailbox = Mailbox
+
+
+# --------------------------------------------------------------------------- install
+
+
+def version_problems() -> list[str]:
+    """Differences between the installed and the pinned celery/kombu/flower versions."""
+    problems = []
+    for package, pinned in PINNED.items():
+        try:
+            installed = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            installed = None
+        if installed != pinned:
+            problems.append(f"{package} {installed} installed, {__name__} is written for {pinned}")
+    return problems
+
+
+def _configure_flower() -> None:
+    """Flower reads FLOWER_* variables after the app is loaded; set its defaults from settings."""
+    if settings.flower_user and settings.flower_password:
+        os.environ.setdefault(
+            "FLOWER_BASIC_AUTH", f"{settings.flower_user}:{settings.flower_password}"
+        )
+    # Workers send events by configuration: Flower's "enable events" broadcast every 5 s
+    # would only cost an SNS publish each time.
+    os.environ.setdefault("FLOWER_ENABLE_EVENTS", "false")
+    if "FLOWER_BASIC_AUTH" not in os.environ:
+        address = os.environ.get("FLOWER_ADDRESS", "")
+        for arg in sys.argv:
+            if arg.startswith("--address="):
+                address = arg.split("=", 1)[1]
+        if address not in ("127.0.0.1", "localhost", "::1"):
+            logger.warning(
+                "Flower listens on %r without a password: set BATCHLAB_FLOWER_USER and "
+                "BATCHLAB_FLOWER_PASSWORD, or --address=127.0.0.1", address or "all interfaces"
+            )
+
+
+def install(app) -> None:
+    """Route ``app``'s events and remote control through SNS, if events are enabled.
+
+    Only sets configuration (lazily: nothing is loaded or connected here).
+    """
+    if role() == "flower":
+        _configure_flower()
+    if not settings.events_enabled:
+        return
+    for problem in version_problems():
+        logger.warning("%s: check tasks/events_sqs.py still works", problem)
+    app.conf.update(
+        broker_transport=f"{__name__}:Transport",
+        event_exchange=EVENT_EXCHANGE,
+        event_queue_prefix=EVENT_QUEUE_PREFIX,
+        control_exchange=CONTROL_NAMESPACE,
+    )
+    app.control_cls = Control

@@ -1,0 +1,368 @@
+"""Flower over SQS (tasks/events_sqs.py) with real processes: moto, API, worker, Flower.
+
+Celery events travel over SNS fanout to Flower's SQS queue; remote control (pidbox) too.
+Each module gets its own moto with its request recorder on, so SNS/SQS calls are counted
+exactly (``MotoRecorder``) and queue/subscription counts are not disturbed by other tests.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import boto3
+import httpx
+import pytest
+
+from core.devstack import BIN, ROOT, Service, Stack, wait_for
+
+AUTH = ("flower-admin", "flower-test-password")
+DEADLINE = 60
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+@dataclass(frozen=True)
+class Call:
+    service: str  # "sqs" | "sns" | other
+    action: str
+    target: str  # SQS queue name or SNS topic name
+    routing_key: str | None = None  # of a published Celery event
+
+
+class MotoRecorder:
+    """moto's request recorder (``/moto-api/recorder``): every request, from every process."""
+
+    def __init__(self, endpoint: str) -> None:
+        self.endpoint = endpoint
+
+    def _post(self, what: str) -> None:
+        httpx.post(f"{self.endpoint}/moto-api/recorder/{what}", timeout=30).raise_for_status()
+
+    def start(self) -> None:
+        self._post("reset-recording")
+        self._post("start-recording")
+
+    def reset(self) -> None:
+        self._post("reset-recording")
+
+    def calls(self) -> list[Call]:
+        text = httpx.get(f"{self.endpoint}/moto-api/recorder/download-recording", timeout=30).text
+        calls = []
+        for line in text.splitlines():
+            try:
+                calls.append(self._parse(json.loads(line)))
+            except ValueError:
+                continue  # two threads wrote at once: rare, and only undercounts
+        return calls
+
+    @staticmethod
+    def _parse(entry: dict) -> Call:
+        headers = {k.lower(): v for k, v in entry["headers"].items()}
+        body = entry.get("body") or ""
+        if entry.get("body_encoded"):
+            body = base64.b64decode(body).decode(errors="replace")
+        target_header = headers.get("x-amz-target", "")
+        if target_header.startswith("AmazonSQS."):
+            params = json.loads(body or "{}")
+            queue = params.get("QueueUrl", params.get("QueueName", "")).rsplit("/", 1)[-1]
+            return Call("sqs", target_header.split(".", 1)[1], queue)
+        form = {k: v[0] for k, v in parse_qs(body).items()}
+        action = form.get("Action", "")
+        topic = form.get("TopicArn", form.get("Name", "")).rsplit(":", 1)[-1]
+        routing_key = None
+        if action == "Publish":
+            message = json.loads(form["Message"])
+            routing_key = message["properties"]["delivery_info"]["routing_key"]
+        return Call("sns" if "sns" in headers.get("authorization", "") else "other",
+                    action, topic, routing_key)
+
+
+@dataclass
+class Site:
+    stack: Stack
+    api: httpx.Client
+    flower: Service
+    flower_url: str
+    recorder: MotoRecorder
+    worker: Service | None = None
+    worker_name: str = ""
+
+    def aws(self, service: str):
+        return boto3.client(service, endpoint_url=self.stack.env["AWS_ENDPOINT_URL"],
+                            region_name="us-east-1", aws_access_key_id="testing",
+                            aws_secret_access_key="testing")
+
+    def flower_get(self, path: str, **kwargs) -> httpx.Response:
+        return httpx.get(self.flower_url + path, auth=AUTH, timeout=30, **kwargs)
+
+    def submit(self, n: int, text: str = "flower") -> list[str]:
+        ids = []
+        for i in range(n):
+            body = {"name": f"flower {i}", "type": "sha256", "payload": {"text": f"{text} {i}"},
+                    "ownerId": "flower-test"}
+            resp = self.api.post("/api/jobs", json=body)
+            assert resp.status_code == 202, resp.text
+            ids.append(resp.json()["id"])
+        return ids
+
+    def wait_completed(self, ids: list[str]) -> None:
+        for job_id in ids:
+            def done(job_id=job_id) -> bool:
+                return self.api.get(f"/api/jobs/{job_id}").json()["status"] == "COMPLETED"
+            wait_for(done, timeout=DEADLINE, what=f"job {job_id} to complete", every=0.1)
+
+    def flower_workers(self) -> dict[str, dict]:
+        resp = self.flower_get("/workers", params={"json": 1})
+        resp.raise_for_status()
+        return {w["hostname"]: w for w in resp.json()["data"]}
+
+    def wait_worker_status(self, name: str, online: bool) -> dict:
+        def seen() -> dict | None:
+            worker = self.flower_workers().get(name)
+            return worker if worker is not None and worker["status"] is online else None
+        return wait_for(seen, timeout=DEADLINE, what=f"Flower to show {name} online={online}",
+                        every=0.2)
+
+    def flower_tasks_for(self, ids: list[str]) -> dict[str, dict]:
+        """Wait until Flower lists a SUCCESS task for each job id; {job id: task}."""
+        def found() -> dict[str, dict] | None:
+            resp = self.flower_get("/api/tasks")
+            resp.raise_for_status()
+            by_job = {}
+            for task in resp.json().values():
+                for job_id in ids:
+                    if job_id in (task.get("args") or "") and task["state"] == "SUCCESS":
+                        by_job[job_id] = task
+            return by_job if len(by_job) == len(ids) else None
+        return wait_for(found, timeout=DEADLINE, what="Flower to show the tasks", every=0.2)
+
+    def inventory(self) -> tuple[list[str], list[tuple[str, str, str]]]:
+        """SQS queue names and SNS subscriptions (topic, queue, arn), sorted."""
+        urls = self.aws("sqs").list_queues().get("QueueUrls", [])
+        subs = self.aws("sns").list_subscriptions()["Subscriptions"]
+        return (
+            sorted(url.rsplit("/", 1)[-1] for url in urls),
+            sorted((s["TopicArn"].rsplit(":", 1)[-1], s["Endpoint"].rsplit(":", 1)[-1],
+                    s["SubscriptionArn"]) for s in subs),
+        )
+
+
+def worker_name(worker: Service) -> str:
+    """The node name a worker logged in its "<name> ready." line."""
+    for line in worker.log().splitlines():
+        if line.endswith(" ready."):
+            return line.rsplit(" ", 2)[-2]
+    raise AssertionError(f"{worker.name} never logged ready")
+
+
+def add_logs_if_failed(request, stack: Stack, failed_before: int) -> None:
+    """For tests on their own stack (conftest prints logs only for the `stack` fixture)."""
+    if request.session.testsfailed > failed_before:
+        for service in stack.services:
+            request.node.add_report_section("call", f"log {service.name}", service.log()[-4000:])
+
+
+# ----------------------------------------------------------------- events switched off
+
+
+def test_with_events_disabled_nothing_is_published_and_no_event_queues_exist(log_dir, request):
+    """BATCHLAB_EVENTS_ENABLED=false: jobs run as before, with no SNS call at all."""
+    failed_before = request.session.testsfailed
+    stack = Stack(log_dir / "events-off", extra_env={
+        "BATCHLAB_EVENTS_ENABLED": "false",
+        "MOTO_RECORDER_FILEPATH": str(log_dir / "events-off" / "moto-recording.jsonl"),
+    })
+    try:
+        stack.start_moto()
+        recorder = MotoRecorder(stack.env["AWS_ENDPOINT_URL"])
+        recorder.start()
+        _, api_url = stack.start_api()
+        worker = stack.start_worker()
+        site = Site(stack, httpx.Client(base_url=api_url, timeout=30), worker, "", recorder)
+        site.wait_completed(site.submit(3, "quiet"))
+        site.api.close()
+
+        calls = recorder.calls()
+        assert [c for c in calls if c.service == "sns"] == []
+        assert {c.target for c in calls if c.service == "sqs" and c.target} <= {
+            "batchlab-jobs", "batchlab-jobs-dlq"}
+        queues, subscriptions = site.inventory()
+        assert queues == ["batchlab-jobs", "batchlab-jobs-dlq"]
+        assert subscriptions == []
+        assert site.aws("sns").list_topics()["Topics"] == []
+        assert "task events: OFF" in worker.log()
+        assert "tasks.events_sqs:Transport" not in worker.log()
+    finally:
+        add_logs_if_failed(request, stack, failed_before)
+        stack.stop_all()
+
+
+# ------------------------------------------------------------------- events switched on
+
+
+@pytest.fixture(scope="module")
+def stack(log_dir: Path):
+    """A clean moto for this module (overrides the session stack), Flower auth on."""
+    stack = Stack(log_dir / "flower", extra_env={
+        "BATCHLAB_FLOWER_USER": AUTH[0],
+        "BATCHLAB_FLOWER_PASSWORD": AUTH[1],
+        "MOTO_RECORDER_FILEPATH": str(log_dir / "flower" / "moto-recording.jsonl"),
+    })
+    try:
+        stack.start_moto()
+        yield stack
+    finally:
+        stack.stop_all()
+
+
+@pytest.fixture(scope="module")
+def site(stack: Stack):
+    recorder = MotoRecorder(stack.env["AWS_ENDPOINT_URL"])
+    recorder.start()
+    _, api_url = stack.start_api()
+    worker = stack.start_worker()
+    flower, flower_url = stack.start_flower()
+    with httpx.Client(base_url=api_url, timeout=30) as api:
+        site = Site(stack, api, flower, flower_url, recorder, worker, worker_name(worker))
+        # Online in Flower = its event queue is subscribed and receiving heartbeats.
+        site.wait_worker_status(site.worker_name, online=True)
+        yield site
+
+
+def test_flower_api_needs_the_password(site):
+    assert httpx.get(site.flower_url + "/api/tasks", timeout=30).status_code == 401
+    assert httpx.get(site.flower_url + "/api/tasks", auth=(AUTH[0], "wrong"),
+                     timeout=30).status_code == 401
+    assert site.flower_get("/api/tasks").status_code == 200
+
+
+def test_flower_shows_the_worker_online_and_each_task_with_its_job_id(site):
+    ids = site.submit(3)
+    site.wait_completed(ids)
+    tasks = site.flower_tasks_for(ids)
+    for job_id, task in tasks.items():
+        assert task["name"] == "batchlab.run_job"
+        assert task["state"] == "SUCCESS"
+        assert task["args"] == repr([job_id])
+        assert task["worker"] == site.worker_name
+        assert task["runtime"] is not None and task["runtime"] > 0
+        assert task["sent"] and task["received"] and task["started"] and task["succeeded"]
+    worker = site.wait_worker_status(site.worker_name, online=True)
+    assert worker["task-succeeded"] >= 3
+    assert worker["freq"] == 2.0
+
+
+def test_remote_control_inspect_ping_and_flower_worker_details(site):
+    ping = subprocess.run(
+        [str(BIN / "celery"), "-A", "tasks", "inspect", "ping", "--timeout", "10"],
+        cwd=ROOT, env=site.stack.env, capture_output=True, text=True, timeout=120,
+    )
+    assert ping.returncode == 0, ping.stdout + ping.stderr
+    assert f"{site.worker_name}: OK" in ping.stdout and "pong" in ping.stdout
+
+    def details() -> dict | None:
+        params = {"refresh": 1, "workername": site.worker_name}
+        resp = site.flower_get("/api/workers", params=params)
+        info = resp.json().get(site.worker_name) if resp.status_code == 200 else None
+        return info if info and "stats" in info and "registered" in info else None
+
+    info = wait_for(details, timeout=DEADLINE, what="Flower's worker details", every=0.5)
+    assert info["stats"]["pool"]["max-concurrency"] == 1
+    assert "batchlab.run_job" in info["registered"]
+
+
+def test_a_flower_restart_leaves_no_queue_or_subscription_behind(site):
+    def settled():
+        queues, subscriptions = site.inventory()
+        names = set(queues)
+        if any(n.startswith("batchlab-events-flower-") for n in names) and any(
+                n.startswith("batchlab-reply-flower-") for n in names):
+            return queues, subscriptions
+        return None
+
+    before = wait_for(settled, timeout=DEADLINE, what="Flower's queues")
+    site.flower.stop()
+    site.flower, site.flower_url = site.stack.start_flower()
+    # The new Flower knows nothing yet: seeing the worker online proves its events flow.
+    site.wait_worker_status(site.worker_name, online=True)
+    ids = site.submit(1, "after restart")
+    site.wait_completed(ids)
+    site.flower_tasks_for(ids)
+    after = site.inventory()
+
+    assert after == before
+    queues, subscriptions = after
+    assert not [q for q in queues if q.startswith("celeryev")]
+    assert sorted(q for q in queues if q.startswith("batchlab-events-")) == [
+        q for q in queues if q.startswith("batchlab-events-flower-")]
+    assert len(subscriptions) == len({(topic, queue) for topic, queue, _ in subscriptions})
+
+
+def test_events_cost_per_task_and_per_worker_minute(site, capsys):
+    """Count SNS publishes and event-caused SQS calls with moto's recorder; print them."""
+    n = 10
+    site.recorder.reset()
+    ids = site.submit(n, "cost")
+    site.wait_completed(ids)
+    site.flower_tasks_for(ids)
+    calls = site.recorder.calls()
+    publishes = Counter(c.routing_key for c in calls if c.action == "Publish")
+    producer = publishes["task.sent"]
+    worker_task = publishes["task.multi"] + sum(
+        v for k, v in publishes.items() if k and k.startswith("task.") and k not in (
+            "task.sent", "task.multi"))
+    events_sqs = Counter(c.action for c in calls
+                         if c.service == "sqs" and c.target.startswith("batchlab-events-"))
+
+    # Heartbeats: wait (on a condition, not a clock) until 15 were published.
+    site.recorder.reset()
+    started = time.monotonic()
+
+    def beats() -> list[Call] | None:
+        calls = site.recorder.calls()
+        hb = [c for c in calls if c.routing_key == "worker.heartbeat"]
+        return calls if len(hb) >= 15 else None
+
+    idle_calls = wait_for(beats, timeout=90, what="15 heartbeats", every=0.5)
+    minutes = (time.monotonic() - started) / 60
+    heartbeats = sum(1 for c in idle_calls if c.routing_key == "worker.heartbeat")
+    idle_by_kind = Counter(
+        (c.service, c.action, c.target.rsplit("-", 2)[0] if c.service == "sqs" else c.target)
+        for c in idle_calls)
+
+    report = {
+        "tasks": n,
+        "sns_publish_per_task_producer(task-sent)": producer / n,
+        "sns_publish_per_task_worker(task events, batched)": worker_task / n,
+        "flower_sqs_calls_per_task_window": dict(events_sqs),
+        "heartbeat_publishes_per_worker_minute": round(heartbeats / minutes, 1),
+        "heartbeat_publishes_per_worker_day": round(heartbeats / minutes * 60 * 24),
+        "idle_calls_per_minute": {" ".join(k): round(v / minutes, 1)
+                                  for k, v in sorted(idle_by_kind.items())},
+    }
+    with capsys.disabled():
+        print("\nevents cost:", json.dumps(report, indent=1))
+    assert producer == n
+    assert 0 < worker_task <= 3 * n
+    assert 20 <= heartbeats / minutes <= 40  # one every 2 s
+
+
+def test_flower_shows_a_killed_worker_offline_by_its_missing_heartbeats(site):
+    site.worker.signal_group(signal.SIGKILL)
+    site.worker.proc.wait(timeout=30)
+    worker = site.wait_worker_status(site.worker_name, online=False)
+    assert worker["status"] is False
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(pytest.main([__file__, "-q"]))
