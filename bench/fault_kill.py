@@ -36,7 +36,6 @@ from core.devstack import Stack, wait_for  # noqa: E402
 ENV = {
     "BATCHLAB_VISIBILITY_TIMEOUT": "10",
     "BATCHLAB_WAIT_TIME_SECONDS": "1",
-    "BATCHLAB_MAX_RECEIVE_COUNT": "5",
 }
 STARTED = re.compile(r"job ([0-9a-f-]{36}) attempt \d+/\d+: \w+ started")
 FINISHED = re.compile(r"job ([0-9a-f-]{36}) (completed|failed|cancelled)")
@@ -119,6 +118,7 @@ def main() -> int:
         "jobsWithMoreThanOneTerminalWrite": sum(
             1 for i in found if int(i.get("TerminalWrites", {}).get("N", "0")) > 1),
         "jobsTakenOver": sum(1 for i in found if int(i["Attempts"]["N"]) > 1),
+        "jobsDeadLettered": sum(1 for i in found if i.get("DeadLettered", {}).get("BOOL")),
         "statuses": statuses,
         "failedReasons": sorted({i.get("LastError", {}).get("S", "")[:120] for i in found
                                  if i["Status"]["S"] == "FAILED"}),

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from core import store
 from core.aws import client
 from core.queues import queue_urls
+from core.settings import settings
 
 log = logging.getLogger("batchlab.dlq")
 
@@ -78,6 +79,8 @@ def redrive(*, max_messages: int = 1000) -> RedriveResult:
 DEAD_LETTER_REASON = (
     "moved to the dead-letter queue: its message was received {count} times without the "
     "job finishing (a worker died holding it each time); redrive it to try again"
+    # {count} is the jobs queue's maxReceiveCount: the DLQ's own receive count would
+    # include this reconciler's looks.
 )
 _handled: dict[str, None] = {}  # MessageIds already reconciled here (insertion-ordered, capped)
 
@@ -99,7 +102,6 @@ def reconcile_once(*, max_messages: int = 100) -> int:
             MaxNumberOfMessages=10,
             WaitTimeSeconds=0,
             VisibilityTimeout=30,
-            MessageSystemAttributeNames=["ApproximateReceiveCount"],
         ).get("Messages", [])
         if not batch:
             break
@@ -109,7 +111,7 @@ def reconcile_once(*, max_messages: int = 100) -> int:
         if message["MessageId"] in _handled:
             continue
         job_id = job_id_of(message["Body"])
-        count = message.get("Attributes", {}).get("ApproximateReceiveCount", "?")
+        count = settings.max_receive_count
         if job_id and store.fail_job(
             job_id, attempt=None, error=DEAD_LETTER_REASON.format(count=count)
         ).ok:
