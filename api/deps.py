@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException
 
-from core.service import Enqueue
+from core.service import Enqueue, EnqueueMany
 from core.settings import settings
 
 
@@ -37,5 +37,12 @@ def key_owner(
     )
 
 
+def get_enqueue_many() -> EnqueueMany:
+    from tasks import enqueue_many
+
+    return enqueue_many
+
+
 EnqueueDep = Annotated[Enqueue, Depends(get_enqueue)]
+EnqueueManyDep = Annotated[EnqueueMany, Depends(get_enqueue_many)]
 KeyOwnerDep = Annotated[str | None, Depends(key_owner)]

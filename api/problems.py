@@ -1,8 +1,14 @@
-"""RFC 9457 problem details for every error the API returns."""
+"""RFC 9457 problem details for every error the API returns.
+
+Domain errors map to problems through one table (:data:`DOMAIN_PROBLEMS`), used
+both by the exception handlers and by batch submit's per-job results.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
@@ -17,6 +23,7 @@ from core.errors import (
     IdempotencyMismatch,
     InvalidCursor,
     InvalidPayload,
+    InvalidRequest,
     JobConflict,
     JobNotFound,
     MissingOwner,
@@ -31,16 +38,16 @@ PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:batchlab:problem:"
 
 
-def problem(
+def problem_body(
     status: int,
     detail: str,
     *,
     slug: str | None = None,
     title: str | None = None,
     errors: list[dict[str, str]] | None = None,
-    headers: dict[str, str] | None = None,
     instance: str | None = None,
-) -> JSONResponse:
+    **extra: Any,
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": f"{TYPE_PREFIX}{slug}" if slug else "about:blank",
         "title": title or HTTPStatus(status).phrase,
@@ -51,23 +58,103 @@ def problem(
         body["instance"] = instance
     if errors:
         body["errors"] = errors
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    return body | extra
 
 
-def _field(loc: tuple | list, *, drop_body: bool = True) -> str:
+def problem(
+    status: int,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+    **kwargs: Any,
+) -> JSONResponse:
+    return JSONResponse(
+        problem_body(status, detail, **kwargs),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def field_path(loc: tuple | list, *, drop_first: bool = True) -> str:
     parts = [str(p) for p in loc]
-    if drop_body and parts and parts[0] in ("body", "query", "path", "header"):
+    if drop_first and parts and parts[0] in ("body", "query", "path", "header"):
         parts = parts[1:]
     return ".".join(parts) or "body"
 
 
+def validation_errors(errors: list[dict], *, prefix: tuple = ()) -> list[dict[str, str]]:
+    return [{"field": field_path((*prefix, *e["loc"]), drop_first=not prefix), "message": e["msg"]}
+            for e in errors]
+
+
+@dataclass(frozen=True)
+class DomainProblem:
+    status: int
+    slug: str
+    detail: Callable[[Exception], str] = str
+    errors: Callable[[Exception], list[dict[str, str]] | None] = lambda exc: None
+
+
+def _unavailable_detail(exc: Exception) -> str:
+    if isinstance(exc, BackendUnavailable):
+        return str(exc)
+    return "the job store or queue is unreachable; try again shortly"
+
+
+DOMAIN_PROBLEMS: dict[type[Exception], DomainProblem] = {
+    JobNotFound: DomainProblem(404, "job-not-found"),
+    UnknownJobType: DomainProblem(
+        422, "validation-error", errors=lambda e: [{"field": "type", "message": str(e)}]
+    ),
+    InvalidPayload: DomainProblem(
+        422, "validation-error", errors=lambda e: validation_errors(e.errors, prefix=("payload",))
+    ),
+    InvalidRequest: DomainProblem(
+        422, "validation-error", errors=lambda e: validation_errors(e.errors, prefix=())
+    ),
+    InvalidCursor: DomainProblem(
+        422, "validation-error", errors=lambda e: [{"field": "cursor", "message": str(e)}]
+    ),
+    IdempotencyMismatch: DomainProblem(
+        422,
+        "idempotency-key-reused",
+        detail=lambda e: "this Idempotency-Key was already used with a different request body",
+    ),
+    MissingOwner: DomainProblem(
+        422,
+        "validation-error",
+        detail=lambda e: "ownerId is required (or use an API key)",
+        errors=lambda e: [{"field": "ownerId", "message": "Field required"}],
+    ),
+    OwnerMismatch: DomainProblem(
+        403, "owner-mismatch", detail=lambda e: "ownerId does not match the owner of your API key"
+    ),
+    JobConflict: DomainProblem(409, "job-conflict"),
+    BackendUnavailable: DomainProblem(503, "backend-unavailable", detail=_unavailable_detail),
+    BotoCoreError: DomainProblem(503, "backend-unavailable", detail=_unavailable_detail),
+    ClientError: DomainProblem(503, "backend-unavailable", detail=_unavailable_detail),
+}
+
+
+def describe(exc: Exception, *, instance: str | None = None) -> dict[str, Any] | None:
+    """The problem body for a domain error, or None if it is not one."""
+    for kind, spec in DOMAIN_PROBLEMS.items():
+        if isinstance(exc, kind):
+            return problem_body(
+                spec.status, spec.detail(exc), slug=spec.slug, errors=spec.errors(exc),
+                instance=instance,
+            )
+    return None
+
+
 def _on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
     errs = exc.errors()
-    if any(e.get("type") == "json_invalid" for e in errs):
-        ctx = next(e for e in errs if e.get("type") == "json_invalid").get("ctx", {})
+    bad_json = next((e for e in errs if e.get("type") == "json_invalid"), None)
+    if bad_json is not None:
         return problem(
             400,
-            f"the request body is not valid JSON: {ctx.get('error', 'parse error')}",
+            f"the request body is not valid JSON: {bad_json.get('ctx', {}).get('error', 'parse error')}",
             slug="malformed-json",
             instance=request.url.path,
         )
@@ -75,7 +162,7 @@ def _on_validation(request: Request, exc: RequestValidationError) -> JSONRespons
         422,
         "the request did not validate; see errors",
         slug="validation-error",
-        errors=[{"field": _field(e["loc"]), "message": e["msg"]} for e in errs],
+        errors=validation_errors(errs),
         instance=request.url.path,
     )
 
@@ -84,107 +171,29 @@ def _on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"no resource at {request.url.path}"
-    return problem(exc.status_code, detail, headers=getattr(exc, "headers", None), instance=request.url.path)
-
-
-def _unavailable(request: Request, detail: str) -> JSONResponse:
     return problem(
-        503,
-        detail,
-        slug="backend-unavailable",
-        headers={"Retry-After": str(settings.retry_after_seconds * 5)},
-        instance=request.url.path,
+        exc.status_code, detail, headers=getattr(exc, "headers", None), instance=request.url.path
     )
+
+
+def _on_domain(request: Request, exc: Exception) -> JSONResponse:
+    body = describe(exc, instance=request.url.path)
+    assert body is not None
+    headers = None
+    if body["status"] == 503:
+        log.warning("backend unavailable on %s: %r", request.url.path, exc)
+        headers = {"Retry-After": str(settings.retry_after_seconds * 5)}
+    return JSONResponse(body, status_code=body["status"], media_type=PROBLEM_JSON, headers=headers)
+
+
+def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s", request.url.path)
+    return problem(500, "an unexpected error occurred", instance=request.url.path)
 
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
-
-    @app.exception_handler(JobNotFound)
-    def _not_found(request: Request, exc: JobNotFound) -> JSONResponse:
-        return problem(404, str(exc), slug="job-not-found", instance=request.url.path)
-
-    @app.exception_handler(UnknownJobType)
-    def _unknown_type(request: Request, exc: UnknownJobType) -> JSONResponse:
-        return problem(
-            422,
-            str(exc),
-            slug="validation-error",
-            errors=[{"field": "type", "message": str(exc)}],
-            instance=request.url.path,
-        )
-
-    @app.exception_handler(InvalidPayload)
-    def _invalid_payload(request: Request, exc: InvalidPayload) -> JSONResponse:
-        return problem(
-            422,
-            str(exc),
-            slug="validation-error",
-            errors=[
-                {"field": _field(("payload", *e["loc"]), drop_body=False), "message": e["msg"]}
-                for e in exc.errors
-            ],
-            instance=request.url.path,
-        )
-
-    @app.exception_handler(InvalidCursor)
-    def _invalid_cursor(request: Request, exc: InvalidCursor) -> JSONResponse:
-        return problem(
-            422,
-            str(exc),
-            slug="validation-error",
-            errors=[{"field": "cursor", "message": str(exc)}],
-            instance=request.url.path,
-        )
-
-    @app.exception_handler(IdempotencyMismatch)
-    def _idempotency(request: Request, exc: IdempotencyMismatch) -> JSONResponse:
-        return problem(
-            422,
-            "this Idempotency-Key was already used with a different request body",
-            slug="idempotency-key-reused",
-            instance=request.url.path,
-        )
-
-    @app.exception_handler(MissingOwner)
-    def _missing_owner(request: Request, exc: MissingOwner) -> JSONResponse:
-        return problem(
-            422,
-            "ownerId is required (or use an API key)",
-            slug="validation-error",
-            errors=[{"field": "ownerId", "message": "Field required"}],
-            instance=request.url.path,
-        )
-
-    @app.exception_handler(OwnerMismatch)
-    def _owner_mismatch(request: Request, exc: OwnerMismatch) -> JSONResponse:
-        return problem(
-            403,
-            "ownerId does not match the owner of your API key",
-            slug="owner-mismatch",
-            instance=request.url.path,
-        )
-
-    @app.exception_handler(JobConflict)
-    def _conflict(request: Request, exc: JobConflict) -> JSONResponse:
-        return problem(409, str(exc), slug="job-conflict", instance=request.url.path)
-
-    @app.exception_handler(BackendUnavailable)
-    def _backend(request: Request, exc: BackendUnavailable) -> JSONResponse:
-        return _unavailable(request, str(exc))
-
-    @app.exception_handler(BotoCoreError)
-    def _botocore(request: Request, exc: BotoCoreError) -> JSONResponse:
-        log.warning("AWS unreachable on %s: %r", request.url.path, exc)
-        return _unavailable(request, "the job store or queue is unreachable; try again shortly")
-
-    @app.exception_handler(ClientError)
-    def _client_error(request: Request, exc: ClientError) -> JSONResponse:
-        log.warning("AWS error on %s: %r", request.url.path, exc)
-        return _unavailable(request, "the job store or queue refused the request; try again shortly")
-
-    @app.exception_handler(Exception)
-    def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s", request.url.path)
-        return problem(500, "an unexpected error occurred", instance=request.url.path)
+    for kind in DOMAIN_PROBLEMS:
+        app.add_exception_handler(kind, _on_domain)
+    app.add_exception_handler(Exception, _unexpected)

@@ -45,3 +45,11 @@ class MissingOwner(Exception):
 
 class OwnerMismatch(Exception):
     """The request names an owner other than its API key's."""
+
+
+class InvalidRequest(Exception):
+    """One job of a batch does not validate. ``errors`` are pydantic's, relative to the job."""
+
+    def __init__(self, errors: list[dict]) -> None:
+        super().__init__("the job did not validate; see errors")
+        self.errors = errors

@@ -69,3 +69,25 @@ class JobTypeInfo(_Camel):
 class Redrive(_Camel):
     moved: int
     job_ids: list[str]
+
+
+MAX_BATCH = 100
+
+
+class JobBatch(_Camel):
+    """Up to 100 jobs, each validated on its own (one bad job does not sink the rest)."""
+
+    jobs: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class BatchItem(_Camel):
+    index: int
+    status: int
+    job: Job | None = None
+    problem: dict[str, Any] | None = None
+
+
+class BatchResult(_Camel):
+    accepted: int
+    rejected: int
+    results: list[BatchItem]

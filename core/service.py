@@ -7,6 +7,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -15,6 +16,7 @@ from core.errors import (
     BackendUnavailable,
     IdempotencyMismatch,
     InvalidPayload,
+    InvalidRequest,
     JobConflict,
     JobNotFound,
     MissingOwner,
@@ -22,7 +24,7 @@ from core.errors import (
     UnknownJobType,
 )
 from core.job import Job, JobCreate, JobPage, JobTypeInfo
-from core.job_types import REGISTRY
+from core.job_types import REGISTRY, JobType
 from core.meter import meter
 from core.status import TERMINAL, JobStatus
 
@@ -67,6 +69,20 @@ def _request_hash(request: JobCreate, payload: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def _validated(request: JobCreate) -> tuple[JobType, dict[str, Any]]:
+    """The request's job type and its payload, validated and normalised."""
+    if request.owner_id is None:
+        raise MissingOwner()
+    job_type = REGISTRY.get(request.type)
+    if job_type is None:
+        raise UnknownJobType(request.type, list(REGISTRY))
+    try:
+        model = job_type.payload_model.model_validate(request.payload)
+    except ValidationError as exc:
+        raise InvalidPayload(exc.errors(include_url=False, include_context=False)) from exc
+    return job_type, model.model_dump(by_alias=True, mode="json")
+
+
 def submit_job(
     *, request: JobCreate, enqueue: Enqueue, idempotency_key: str | None = None
 ) -> tuple[Job, bool]:
@@ -81,17 +97,7 @@ def submit_job(
          BackendUnavailable: the client gets a 503 and no job is left QUEUED
          without a message (a retry with the same key starts clean).
     """
-    if request.owner_id is None:
-        raise MissingOwner()
-    job_type = REGISTRY.get(request.type)
-    if job_type is None:
-        raise UnknownJobType(request.type, list(REGISTRY))
-    try:
-        model = job_type.payload_model.model_validate(request.payload)
-    except ValidationError as exc:
-        raise InvalidPayload(exc.errors(include_url=False, include_context=False)) from exc
-    payload = model.model_dump(by_alias=True, mode="json")
-
+    job_type, payload = _validated(request)
     request_hash = None
     if idempotency_key is None:
         job_id = str(uuid.uuid4())
@@ -151,3 +157,57 @@ def cancel_job(job_id: str, *, owner_id: str | None = None) -> Job:
     if status in TERMINAL:
         raise JobConflict(f"the job is already {status.value}")
     raise JobConflict(f"the job changed state ({status.value}); try again")
+
+
+EnqueueMany = Callable[[list[str]], list[str]]
+
+
+def submit_batch(
+    *, jobs: list[dict[str, Any]], key_owner: str | None, enqueue_many: EnqueueMany
+) -> list[Job | Exception]:
+    """Submit many jobs at once; returns, per input, the Job or the error it got.
+
+    Steps:
+      1. validate each job on its own: a bad job is reported alone, the rest go on;
+      2. BatchWriteItem the valid ones (25 per request), all QUEUED;
+      3. SendMessageBatch their JobIds (10 per request);
+      4. delete the jobs whose message SQS refused; they report BackendUnavailable.
+    A failure of step 2 removes what it may have written and fails the whole batch.
+    """
+    outcomes: list[Job | Exception | None] = [None] * len(jobs)
+    prepared: list[tuple[int, dict[str, Any]]] = []
+    for i, raw in enumerate(jobs):
+        try:
+            request = with_owner(JobCreate.model_validate(raw), key_owner)
+            job_type, payload = _validated(request)
+        except ValidationError as exc:
+            outcomes[i] = InvalidRequest(exc.errors(include_url=False, include_context=False))
+        except (UnknownJobType, InvalidPayload, MissingOwner, OwnerMismatch) as exc:
+            outcomes[i] = exc
+        else:
+            prepared.append((i, {
+                "job_id": str(uuid.uuid4()),
+                "owner_id": request.owner_id,
+                "name": request.name,
+                "type_": request.type,
+                "payload": payload,
+                "max_attempts": job_type.max_attempts,
+            }))
+    if prepared:
+        try:
+            created = store.put_jobs([values for _, values in prepared])
+        except Exception as exc:
+            store.delete_unsent_jobs([values["job_id"] for _, values in prepared])
+            raise BackendUnavailable("the job store is unavailable; nothing was accepted") from exc
+        refused = set(enqueue_many([job.id for job in created]))
+        if refused:
+            log.warning("%d batch message(s) refused; removing their jobs", len(refused))
+            store.delete_unsent_jobs(sorted(refused))
+        for (i, _), job in zip(prepared, created, strict=True):
+            if job.id in refused:
+                outcomes[i] = BackendUnavailable("the job queue refused this job's message")
+            else:
+                outcomes[i] = job
+                metrics.JOBS_CREATED.labels(job.type).inc()
+                meter().count_job("created")
+    return outcomes  # type: ignore[return-value]

@@ -43,6 +43,7 @@ class Settings(BaseSettings):
 
     # API
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    max_batch_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     retry_after_seconds: int = Field(default=1, ge=1)
     api_threads: int = Field(default=64, ge=1)
     # API keys → owner ids (JSON, e.g. {"k3y": "alice"}). Empty = open mode: the

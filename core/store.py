@@ -106,7 +106,7 @@ class JobExists(Exception):
         self.item = item
 
 
-def put_job(
+def _new_job_values(
     *,
     job_id: str,
     owner_id: str,
@@ -114,11 +114,9 @@ def put_job(
     type_: str,
     payload: dict[str, Any],
     max_attempts: int,
-    request_hash: str | None = None,
-) -> Job:
-    """Write a new QUEUED job; raise JobExists (with the stored item) if the id is taken."""
+) -> dict[str, Any]:
     created = now_iso()
-    values: dict[str, Any] = {
+    return {
         "JobId": job_id,
         "OwnerId": owner_id,
         "Name": name,
@@ -132,6 +130,23 @@ def put_job(
         "History": _history(JobStatus.QUEUED, created),
         "ExpiresAt": int(time.time() + settings.job_ttl_hours * 3600),
     }
+
+
+def put_job(
+    *,
+    job_id: str,
+    owner_id: str,
+    name: str,
+    type_: str,
+    payload: dict[str, Any],
+    max_attempts: int,
+    request_hash: str | None = None,
+) -> Job:
+    """Write a new QUEUED job; raise JobExists (with the stored item) if the id is taken."""
+    values = _new_job_values(
+        job_id=job_id, owner_id=owner_id, name=name, type_=type_, payload=payload,
+        max_attempts=max_attempts,
+    )
     if request_hash:
         values["RequestHash"] = request_hash
     item = _marshal(values)
@@ -147,6 +162,40 @@ def put_job(
             raise JobExists(exc.response.get("Item")) from exc
         raise
     return job_from_item(item)
+
+
+def _batch_write(requests: list[dict[str, Any]]) -> None:
+    """BatchWriteItem in chunks of 25, retrying unprocessed items with backoff."""
+    for i in range(0, len(requests), 25):
+        pending = {settings.table_name: requests[i : i + 25]}
+        for attempt in range(8):
+            resp = client("dynamodb").batch_write_item(RequestItems=pending)
+            pending = resp.get("UnprocessedItems") or {}
+            if not pending:
+                break
+            time.sleep(min(1.0, 0.05 * 2**attempt))  # DynamoDB throttled part of the batch
+        if pending:
+            raise ClientError(
+                {"Error": {"Code": "ProvisionedThroughputExceededException",
+                           "Message": "unprocessed items after retries"}},
+                "BatchWriteItem",
+            )
+
+
+def put_jobs(jobs: list[dict[str, Any]]) -> list[Job]:
+    """Write many new QUEUED jobs with BatchWriteItem (25 per request).
+
+    BatchWriteItem takes no condition, so this is only for fresh random JobIds
+    (batch submit); an Idempotency-Key submit uses :func:`put_job`.
+    """
+    items = [_marshal(_new_job_values(**job)) for job in jobs]
+    _batch_write([{"PutRequest": {"Item": item}} for item in items])
+    return [job_from_item(item) for item in items]
+
+
+def delete_unsent_jobs(job_ids: list[str]) -> None:
+    """Remove jobs whose messages never reached SQS (batch submit's dual-write gap)."""
+    _batch_write([{"DeleteRequest": {"Key": {"JobId": {"S": j}}}} for j in job_ids])
 
 
 def get_item(job_id: str, *, consistent: bool = False) -> dict[str, Any] | None:

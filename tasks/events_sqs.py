@@ -51,16 +51,26 @@ predefined mode kombu refuses any queue not listed, so each of our queues is cre
 (CreateQueue is idempotent) and added to this connection's copy of ``predefined_queues``.
 
 Remote control works (``celery inspect ping``, Flower's worker pages, ``/api/workers``),
-with these limits, which come from SQS not from this code: one reply queue per process,
-so a process's ``inspect`` calls run one at a time (a lock); replies arriving after the
-timeout are left in the reply queue and ignored by ticket; a command reaches a worker only
-if its mailbox queue is subscribed, so a worker started after the command never sees it,
-and a command sent while a worker was down (queues live on) is dropped on arrival if it
-expired more than ``COMMAND_GRACE_SECONDS`` ago, like AMQP's expiring mailbox queues.
+with limits that are the price of bounded, reused queues on a broker without exclusive
+or expiring queues: one reply queue per process and node, so a process's replying
+commands run one at a time (a lock; Flower's inspection of 4-8 methods takes 4-8 s instead
+of 1 s) and two ``celery inspect`` run at the same moment on one host may take each other's
+replies (each then misses some; run them one after the other); a late reply is left in the
+reply queue and ignored by ticket, or expires after 60 s; a worker only gets commands sent
+while its mailbox queue is subscribed, and one sent while it was down (the queue lives on)
+is dropped on arrival once it expired more than ``COMMAND_GRACE_SECONDS`` ago, as AMQP's
+expiring mailbox queues would. Replies need a round trip SNS → SQS → worker → SQS, well
+under Flower's and ``inspect``'s 1 s timeout on moto and AWS in one region.
+
+Flower (see :func:`install`): ``BATCHLAB_FLOWER_USER``/``BATCHLAB_FLOWER_PASSWORD`` become
+its ``FLOWER_BASIC_AUTH``; ``FLOWER_ENABLE_EVENTS`` defaults to false, since workers send
+events by configuration and Flower's "enable events" broadcast every 5 s would only cost an
+SNS Publish each time.
 
 Versions are pinned (celery/kombu/flower, pyproject.toml); ``tests/unit/test_events_sqs.py``
-fails with a clear message if an upgrade changes the versions or the kombu internals
-overridden here. :func:`version_problems` tells the same at runtime (a warning at start).
+fails with a clear message if an upgrade changes the versions or the internals used here,
+and ``tests/integration/test_flower.py`` runs it all with real processes.
+:func:`version_problems` tells the same at runtime (a warning at start).
 """
 
 from __future__ import annotations
@@ -114,6 +124,9 @@ _CELERY_COMMANDS = frozenset(
     "amqp migrate graph list report upgrade logtool multi".split()
 )
 _SQS_NAME_MAX = 80
+#: (region, SQS name) → URL of the queues created here, for the whole process: Celery
+#: opens many connections (pools), and each would otherwise call CreateQueue again.
+_queue_urls: dict[tuple[str, str], str] = {}
 
 
 # --------------------------------------------------------------------------- names
@@ -177,9 +190,10 @@ class Channel(SQS.Channel):
         name = own_queue_name(queue)
         if name is None:
             return super()._new_queue(queue, **kwargs)
-        url = self._queue_cache.get(name)
+        url = _queue_urls.get((self.region, name))
         if url is None:
-            url = self._queue_cache[name] = self._ensure_queue(name)
+            url = _queue_urls[(self.region, name)] = self._ensure_queue(name)
+        self._queue_cache[name] = url
         if self.predefined_queues:
             # kombu looks queues up by Celery's name and by the SQS name.
             for alias in (queue, name):
@@ -325,9 +339,11 @@ def _configure_flower() -> None:
     os.environ.setdefault("FLOWER_ENABLE_EVENTS", "false")
     if "FLOWER_BASIC_AUTH" not in os.environ:
         address = os.environ.get("FLOWER_ADDRESS", "")
-        for arg in sys.argv:
+        for i, arg in enumerate(sys.argv):
             if arg.startswith("--address="):
                 address = arg.split("=", 1)[1]
+            elif arg == "--address" and i + 1 < len(sys.argv):
+                address = sys.argv[i + 1]
         if address not in ("127.0.0.1", "localhost", "::1"):
             logger.warning(
                 "Flower listens on %r without a password: set BATCHLAB_FLOWER_USER and "
@@ -338,7 +354,8 @@ def _configure_flower() -> None:
 def install(app) -> None:
     """Route ``app``'s events and remote control through SNS, if events are enabled.
 
-    Only sets configuration (lazily: nothing is loaded or connected here).
+    In a Flower process, also set Flower's defaults (auth) from settings. Only sets
+    configuration, lazily: nothing is loaded or connected here.
     """
     if role() == "flower":
         _configure_flower()

@@ -18,6 +18,13 @@ def enqueue_job(job_id: str, *, delay_seconds: int | None = None) -> None:
     app.send_task(RUN_JOB, args=[job_id], **options)
 
 
+def enqueue_many(job_ids: list[str]) -> list[str]:
+    """Batch send (SendMessageBatch, 10 per request); returns the JobIds not accepted."""
+    from tasks.batch import enqueue_jobs
+
+    return enqueue_jobs(job_ids, task_name=RUN_JOB)
+
+
 class SqsRequest(Request):
     """Keeps the SQS facts Celery's Request drops: receive count, receipt handle, queue.
 

@@ -7,9 +7,12 @@ from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, Response
 
-from api.deps import EnqueueDep, KeyOwnerDep
+from fastapi.responses import JSONResponse
+
+from api.deps import EnqueueDep, EnqueueManyDep, KeyOwnerDep
+from api.problems import PROBLEM_JSON, describe, problem_body
 from core import service
-from core.job import OWNER_PATTERN, Job, JobCreate, JobPage
+from core.job import OWNER_PATTERN, BatchItem, BatchResult, Job, JobBatch, JobCreate, JobPage
 from core.settings import settings
 from core.status import JobStatus
 
@@ -44,6 +47,46 @@ def submit_job(
     if not created:
         response.headers["Idempotent-Replayed"] = "true"
     return job
+
+
+@router.post(
+    ":batch",
+    status_code=202,
+    response_model=BatchResult,
+    responses={**_ERRORS, 422: {"model": BatchResult, **_PROBLEM}},
+)
+def submit_batch(
+    batch: JobBatch, enqueue_many: EnqueueManyDep, key_owner: KeyOwnerDep
+) -> BatchResult | JSONResponse:
+    """Submit up to 100 jobs: one BatchWriteItem per 25 and one SendMessageBatch per 10.
+
+    Each job succeeds or fails on its own: ``results[i]`` holds the job (status 202)
+    or a problem (422 invalid, 503 refused by the queue). 202 if any job was
+    accepted; if none was, 422 problem+json with every job's errors.
+    """
+    outcomes = service.submit_batch(
+        jobs=batch.jobs, key_owner=key_owner, enqueue_many=enqueue_many
+    )
+    items = []
+    for i, outcome in enumerate(outcomes):
+        if isinstance(outcome, Job):
+            items.append(BatchItem(index=i, status=202, job=outcome))
+        else:
+            body = describe(outcome) or problem_body(500, "an unexpected error occurred")
+            items.append(BatchItem(index=i, status=body["status"], problem=body))
+    accepted = sum(1 for item in items if item.job is not None)
+    result = BatchResult(accepted=accepted, rejected=len(items) - accepted, results=items)
+    if accepted:
+        return result
+    errors = [
+        {"field": f"jobs.{item.index}.{e['field']}", "message": e["message"]}
+        for item in items for e in (item.problem or {}).get("errors", [])
+    ]
+    body = problem_body(
+        422, "no job of the batch was accepted; see results", slug="validation-error",
+        errors=errors or None, **result.model_dump(by_alias=True, mode="json"),
+    )
+    return JSONResponse(body, status_code=422, media_type=PROBLEM_JSON)
 
 
 @router.get("", response_model=JobPage, responses={422: _PROBLEM, 503: _PROBLEM})

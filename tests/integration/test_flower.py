@@ -165,6 +165,16 @@ def worker_name(worker: Service) -> str:
     raise AssertionError(f"{worker.name} never logged ready")
 
 
+def kind(call: Call) -> str:
+    """"sqs events" (an event queue), "sqs pidbox", "sqs reply", "sqs jobs", "sns <topic>"."""
+    if call.service == "sns":
+        return f"sns {call.target}"
+    for what in ("events", "pidbox", "reply"):
+        if call.target.startswith(f"batchlab-{what}-"):
+            return f"sqs {what}"
+    return f"{call.service} jobs" if call.target.startswith("batchlab-jobs") else call.service
+
+
 def add_logs_if_failed(request, stack: Stack, failed_before: int) -> None:
     """For tests on their own stack (conftest prints logs only for the `stack` fixture)."""
     if request.session.testsfailed > failed_before:
@@ -311,6 +321,12 @@ def test_a_flower_restart_leaves_no_queue_or_subscription_behind(site):
 def test_events_cost_per_task_and_per_worker_minute(site, capsys):
     """Count SNS publishes and event-caused SQS calls with moto's recorder; print them."""
     n = 10
+
+    def startup_inspection_done() -> bool:  # Flower inspects workers once when it starts
+        info = site.flower_get("/api/workers").json().get(site.worker_name) or {}
+        return {"stats", "registered", "conf", "active_queues"} <= set(info)
+
+    wait_for(startup_inspection_done, timeout=DEADLINE, what="Flower's startup inspection")
     site.recorder.reset()
     ids = site.submit(n, "cost")
     site.wait_completed(ids)
@@ -321,8 +337,8 @@ def test_events_cost_per_task_and_per_worker_minute(site, capsys):
     worker_task = publishes["task.multi"] + sum(
         v for k, v in publishes.items() if k and k.startswith("task.") and k not in (
             "task.sent", "task.multi"))
-    events_sqs = Counter(c.action for c in calls
-                         if c.service == "sqs" and c.target.startswith("batchlab-events-"))
+    window_heartbeats = publishes["worker.heartbeat"]
+    flower_calls = Counter(c.action for c in calls if kind(c) == "sqs events")
 
     # Heartbeats: wait (on a condition, not a clock) until 15 were published.
     site.recorder.reset()
@@ -336,19 +352,18 @@ def test_events_cost_per_task_and_per_worker_minute(site, capsys):
     idle_calls = wait_for(beats, timeout=90, what="15 heartbeats", every=0.5)
     minutes = (time.monotonic() - started) / 60
     heartbeats = sum(1 for c in idle_calls if c.routing_key == "worker.heartbeat")
-    idle_by_kind = Counter(
-        (c.service, c.action, c.target.rsplit("-", 2)[0] if c.service == "sqs" else c.target)
-        for c in idle_calls)
+    idle = Counter(f"{kind(c)} {c.action}" for c in idle_calls)
 
     report = {
         "tasks": n,
-        "sns_publish_per_task_producer(task-sent)": producer / n,
-        "sns_publish_per_task_worker(task events, batched)": worker_task / n,
-        "flower_sqs_calls_per_task_window": dict(events_sqs),
-        "heartbeat_publishes_per_worker_minute": round(heartbeats / minutes, 1),
-        "heartbeat_publishes_per_worker_day": round(heartbeats / minutes * 60 * 24),
-        "idle_calls_per_minute": {" ".join(k): round(v / minutes, 1)
-                                  for k, v in sorted(idle_by_kind.items())},
+        "per task: SNS Publish by the producer (task-sent)": producer / n,
+        "per task: SNS Publish by the worker (task events)": worker_task / n,
+        "task window: SQS calls on Flower's event queue": dict(flower_calls),
+        "task window: heartbeat publishes among them": window_heartbeats,
+        "heartbeat publishes per worker-minute": round(heartbeats / minutes, 1),
+        "heartbeat publishes per worker-day": round(heartbeats / minutes * 60 * 24),
+        "idle calls per minute (1 worker, 1 Flower)": {
+            k: round(v / minutes, 1) for k, v in sorted(idle.items())},
     }
     with capsys.disabled():
         print("\nevents cost:", json.dumps(report, indent=1))
