@@ -1,3 +1,4 @@
+import { CostReport } from '../app/core/models/cost.model';
 import { Job, JobStatus, JobSummary } from '../app/core/models/job.model';
 import { JobType } from '../app/core/models/job-type.model';
 import { QueueStats } from '../app/core/models/queue.model';
@@ -82,6 +83,61 @@ export function makeQueueStats(overrides: Partial<QueueStats> = {}): QueueStats 
     flowerUrl: 'http://localhost:5555',
     ...overrides,
   };
+}
+
+export function makeCostReport(overrides: Partial<CostReport> = {}): CostReport {
+  return {
+    processes: 4,
+    jobsCreated: 1200,
+    jobsFinished: 1198,
+    requests: { 'dynamodb.PutItem': 1200, 'sqs.ReceiveMessage': 300, 'sqs.SendMessage': 1200 },
+    perJob: {
+      sqsRequests: 2.3,
+      snsRequests: 1.3,
+      dynamodbRequests: 3.1,
+      dynamodbWriteRequests: 3.0,
+      dynamodbWriteUnits: 4.0,
+      dynamodbReadUnits: 0.2,
+      meterWrites: 0.01,
+    },
+    dollarsPerMillionJobs: { sqs: 0.92, sns: 0.65, dynamodbWrites: 2.5, dynamodbReads: 0.03, total: 4.1 },
+    monthlyAtSeedRate: { sqs: 238.46, sns: 168.48, dynamodbWrites: 648.0, dynamodbReads: 7.78, total: 1062.72 },
+    seedModel: {
+      jobsPerSecond: 100,
+      monthly: { sqs: 103.0, sqsBatched: 10.0, dynamodbWrites: 246.38, dynamodbReads: 4.93 },
+      dollarsPerMillionJobs: { sqs: 0.3974, sqsBatched: 0.0386, dynamodbWrites: 0.9505, dynamodbReads: 0.019 },
+      assumes: '1 SQS request per job (the send), DynamoDB writes per the seed\'s estimate',
+    },
+    prices: {
+      sqsPerMillionRequests: 0.4,
+      snsPerMillionPublishes: 0.5,
+      dynamodbPerMillionWriteUnits: 0.625,
+      dynamodbPerMillionReadUnits: 0.125,
+    },
+    ...overrides,
+  };
+}
+
+/** A cost report before any job was counted: every derived figure is null. */
+export function makeEmptyCostReport(): CostReport {
+  const none = { sqs: null, sns: null, dynamodbWrites: null, dynamodbReads: null, total: null };
+  return makeCostReport({
+    processes: 1,
+    jobsCreated: 0,
+    jobsFinished: 0,
+    requests: {},
+    perJob: {
+      sqsRequests: null,
+      snsRequests: null,
+      dynamodbRequests: null,
+      dynamodbWriteRequests: null,
+      dynamodbWriteUnits: null,
+      dynamodbReadUnits: null,
+      meterWrites: null,
+    },
+    dollarsPerMillionJobs: { ...none },
+    monthlyAtSeedRate: { ...none },
+  });
 }
 
 export function problem(status: number, overrides: Partial<ProblemDetails> = {}): ProblemDetails {

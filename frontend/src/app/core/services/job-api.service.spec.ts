@@ -2,11 +2,13 @@ import { provideHttpClient, withInterceptors } from '@angular/common/http';
 import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
 import { TestBed } from '@angular/core/testing';
 
-import { JOB_ID, JOB_TYPES, makeJob, makeQueueStats, makeSummary } from '../../../testing/fixtures';
+import { JOB_ID, JOB_TYPES, makeCostReport, makeJob, makeQueueStats, makeSummary } from '../../../testing/fixtures';
 import { problemInterceptor } from '../interceptors/problem.interceptor';
+import { CostReport } from '../models/cost.model';
 import { Job, JobPage } from '../models/job.model';
 import { JobType } from '../models/job-type.model';
 import { QueueStats } from '../models/queue.model';
+import { CostApiService } from './cost-api.service';
 import { JobApiService } from './job-api.service';
 import { JobTypeService } from './job-type.service';
 import { QueueApiService } from './queue-api.service';
@@ -82,5 +84,14 @@ describe('API services', () => {
     TestBed.inject(QueueApiService).getQueueStats().subscribe((s) => (stats = s));
     httpMock.expectOne('/api/queues').flush(makeQueueStats());
     expect(stats).toEqual(makeQueueStats());
+  });
+
+  it('CostApiService GETs /api/cost', () => {
+    let report: CostReport | null = null;
+    TestBed.inject(CostApiService).getCostReport().subscribe((r) => (report = r));
+    const req = httpMock.expectOne('/api/cost');
+    expect(req.request.method).toBe('GET');
+    req.flush(makeCostReport());
+    expect(report).toEqual(makeCostReport());
   });
 });

@@ -40,6 +40,7 @@ describe('QueuePanelComponent', () => {
 
   afterEach(() => {
     fixture.destroy();
+    httpMock.match('/api/cost'); // the cost panel below has its own spec
     httpMock.verify();
     vi.useRealTimers();
     setDocumentVisibility('visible');
@@ -76,6 +77,17 @@ describe('QueuePanelComponent', () => {
     expect(flower.getAttribute('href')).toBe('http://localhost:5555');
     expect(flower.target).toBe('_blank');
     expect(flower.rel).toContain('noopener');
+  });
+
+  it('shows the cost panel below the queue panel', async () => {
+    httpMock.expectOne('/api/queues').flush(makeQueueStats());
+    await settle();
+    const queues = byTestId('queue-panel')!;
+    const cost = byTestId('cost-panel');
+    expect(cost).not.toBeNull();
+    expect(queues.contains(cost)).toBe(false);
+    expect(queues.compareDocumentPosition(cost!) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+    expect(httpMock.match('/api/cost').length).toBe(1);
   });
 
   it('polls every interval, keeps going after errors and pauses while hidden', async () => {

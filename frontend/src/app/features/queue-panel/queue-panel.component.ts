@@ -8,6 +8,7 @@ import { QueueStats } from '../../core/models/queue.model';
 import { PollingService, toOutcome } from '../../core/services/polling.service';
 import { QueueApiService } from '../../core/services/queue-api.service';
 import { StatusBadgeComponent } from '../../shared/status-badge/status-badge.component';
+import { CostPanelComponent } from '../cost-panel/cost-panel.component';
 
 export interface StatusCount {
   status: JobStatus;
@@ -16,11 +17,12 @@ export interface StatusCount {
 
 /**
  * Queue panel (`/queues`): depth of each queue, job counts per status, throughput and a
- * link to Flower. Polls `GET /api/queues`, paused while the tab is hidden.
+ * link to Flower. Polls `GET /api/queues`, paused while the tab is hidden. The cost panel
+ * (`GET /api/cost`) sits below it.
  */
 @Component({
   selector: 'app-queue-panel',
-  imports: [DecimalPipe, StatusBadgeComponent],
+  imports: [DecimalPipe, StatusBadgeComponent, CostPanelComponent],
   templateUrl: './queue-panel.component.html',
   styleUrl: './queue-panel.component.css',
   changeDetection: ChangeDetectionStrategy.OnPush,
