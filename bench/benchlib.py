@@ -1,0 +1,486 @@
+"""Shared helpers for the benchmarks in bench/ (not a benchmark itself).
+
+Imports only ``core`` from the project (plus boto3, httpx and the stdlib):
+percentiles, per-process CPU from /proc, closed-loop load with N threads,
+a boto3 client aimed at the stack's moto, and table/JSON output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import boto3
+from botocore.config import Config
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from core.devstack import Stack  # noqa: E402,F401  (re-exported for the benches)
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+TABLE = "Jobs"
+QUEUE = "batchlab-jobs"
+
+
+# --------------------------------------------------------------------- statistics
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """Nearest-rank-interpolated percentile (p in 0..100); nan when empty."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * p / 100
+    lo = int(k)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def median(values: Iterable[float]) -> float:
+    values = [v for v in values if v == v]  # drop nan
+    return statistics.median(values) if values else float("nan")
+
+
+# --------------------------------------------------------------------- processes
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of one process (all its threads), in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    # fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def children(pid: int) -> list[int]:
+    """Direct children of ``pid`` (scans /proc; fine for a handful of processes)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == pid:
+            found.append(int(entry))
+    return sorted(found)
+
+
+class CpuSampler:
+    """CPU% of named processes between :meth:`start` and :meth:`stop` (100% = one core).
+
+    A name may stand for several pids (their CPU is summed); a process that is gone
+    counts as the CPU it had when last seen."""
+
+    def __init__(self, pids: dict[str, int | Sequence[int]]) -> None:
+        self.pids = {name: [p] if isinstance(p, int) else list(p) for name, p in pids.items()}
+        self.before: dict[str, float] = {}
+        self.started = 0.0
+        self.result: dict[str, float] = {}
+        self._last: dict[int, float] = {}
+
+    def _cpu(self, name: str) -> float:
+        total = 0.0
+        for pid in self.pids[name]:
+            try:
+                self._last[pid] = cpu_seconds(pid)
+            except OSError:
+                pass
+            total += self._last.get(pid, 0.0)
+        return total
+
+    def start(self) -> CpuSampler:
+        self.before = {name: self._cpu(name) for name in self.pids}
+        self.started = time.monotonic()
+        return self
+
+    def stop(self) -> dict[str, float]:
+        wall = time.monotonic() - self.started
+        self.result = {
+            name: round(100 * (self._cpu(name) - self.before[name]) / wall, 1) for name in self.pids
+        }
+        return self.result
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) jiffies of the whole machine, from /proc/stat."""
+    with open("/proc/stat") as f:
+        parts = [int(x) for x in f.readline().split()[1:]]
+    idle = parts[3] + parts[4]
+    return sum(parts) - idle, sum(parts)
+
+
+def stack_pids(stack: Stack) -> dict[str, int]:
+    """moto-sqs, moto-dynamodb, api*, and per worker its main process and pool child(ren)."""
+    pids: dict[str, int] = {}
+    motos = [s for s in stack.services if s.name.startswith("moto") and s.alive()]
+    if len(motos) >= 2:  # start_moto spawns SQS/SNS first, DynamoDB second
+        pids["moto-sqs"] = motos[0].pid
+        pids["moto-dynamodb"] = motos[1].pid
+    for s in stack.services:
+        if not s.alive() or s.name.startswith("moto"):
+            continue
+        pids[s.name] = s.pid
+        if s.name.startswith("worker"):
+            for i, child in enumerate(children(s.pid)):
+                pids[f"{s.name}-child{i or ''}"] = child
+    return pids
+
+
+# --------------------------------------------------------------------- AWS
+
+
+def aws(stack: Stack | dict[str, str], service: str, *, pool: int = 10):
+    """A plain boto3 client for ``service`` on the stack's moto (no core.meter hooks);
+    ``stack`` may also be its ``env`` dict (in a load process)."""
+    env = stack if isinstance(stack, dict) else stack.env
+    endpoint = (
+        env["AWS_ENDPOINT_URL_DYNAMODB"] if service == "dynamodb" else env["AWS_ENDPOINT_URL"]
+    )
+    session = boto3.session.Session()
+    return session.client(
+        service,
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(
+            max_pool_connections=pool,
+            retries={"max_attempts": 2, "mode": "standard"},
+            connect_timeout=5,
+            read_timeout=30,
+        ),
+    )
+
+
+def queue_depth(sqs, url: str) -> tuple[int, int]:
+    attrs = sqs.get_queue_attributes(
+        QueueUrl=url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return int(attrs["ApproximateNumberOfMessages"]), int(
+        attrs["ApproximateNumberOfMessagesNotVisible"]
+    )
+
+
+def batch_get_items(ddb, ids: Sequence[str], *, attributes: str | None = None) -> list[dict]:
+    """Every item of ``ids`` (strongly consistent), 100 keys per BatchGetItem."""
+    out: list[dict] = []
+    for i in range(0, len(ids), 100):
+        request: dict = {
+            TABLE: {"Keys": [{"JobId": {"S": j}} for j in ids[i : i + 100]], "ConsistentRead": True}
+        }
+        if attributes:
+            request[TABLE]["ProjectionExpression"] = attributes
+        for _ in range(10):
+            resp = ddb.batch_get_item(RequestItems=request)
+            out += resp["Responses"].get(TABLE, [])
+            request = resp.get("UnprocessedKeys") or {}
+            if not request:
+                break
+    return out
+
+
+# --------------------------------------------------------------------- load
+
+
+@dataclass
+class LoadResult:
+    ok: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    error_samples: list[str] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return self.ok / self.seconds if self.seconds else 0.0
+
+    def summary(self) -> dict[str, float]:
+        ms = [x * 1000 for x in self.latencies]
+        return {
+            "ok": self.ok,
+            "errors": self.errors,
+            "seconds": round(self.seconds, 3),
+            "rate": round(self.rate, 1),
+            "p50_ms": round(percentile(ms, 50), 2),
+            "p95_ms": round(percentile(ms, 95), 2),
+            "p99_ms": round(percentile(ms, 99), 2),
+        }
+
+
+def closed_loop(
+    make_worker: Callable[[int], Callable[[int], None]] | Sequence[Callable[[int], None]],
+    *,
+    concurrency: int,
+    seconds: float,
+    max_ops: int,
+    before_start: Callable[[], None] | None = None,
+) -> LoadResult:
+    """``concurrency`` threads each call their op back to back until ``seconds`` pass
+    or ``max_ops`` ops were started in total. ``make_worker(thread_index)`` runs in the
+    thread before the clock starts (build clients there) and returns ``op(i)``; or pass
+    the ops themselves (a sequence, one per thread). ``before_start`` runs once every
+    thread is ready, just before the clock starts."""
+    result = LoadResult()
+    lock = threading.Lock()
+    counter = [0]
+    ready = threading.Barrier(concurrency + 1)
+    go = threading.Event()
+    deadline = [0.0]
+
+    def run(index: int) -> None:
+        try:
+            op = make_worker[index] if isinstance(make_worker, Sequence) else make_worker(index)
+        finally:
+            ready.wait()
+        go.wait()
+        local: list[float] = []
+        ok = errors = 0
+        samples: list[str] = []
+        while time.perf_counter() < deadline[0]:
+            with lock:
+                i = counter[0]
+                if i >= max_ops:
+                    break
+                counter[0] += 1
+            t0 = time.perf_counter()
+            try:
+                op(i)
+            except Exception as exc:  # noqa: BLE001 - counted and reported
+                errors += 1
+                if len(samples) < 3:
+                    samples.append(repr(exc)[:200])
+                continue
+            local.append(time.perf_counter() - t0)
+            ok += 1
+        with lock:
+            result.latencies += local
+            result.ok += ok
+            result.errors += errors
+            result.error_samples += samples
+
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(concurrency)]
+    for t in threads:
+        t.start()
+    ready.wait(timeout=120)
+    if before_start is not None:
+        before_start()
+    started = time.perf_counter()
+    deadline[0] = started + seconds
+    go.set()
+    for t in threads:
+        t.join(timeout=seconds + 120)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+Factory = Callable[..., Callable[[int], Callable[[int], None]]]
+
+
+def _pool_main(conn, factories: dict[str, tuple[Factory, tuple]]) -> None:
+    """A load-generator process: builds ops on "prepare" (cached per variant and thread),
+    runs them on "go", sends the result back."""
+    built: dict[str, Callable[[int], Callable[[int], None]]] = {}
+    ops: dict[tuple[str, int], Callable[[int], None]] = {}
+    while True:
+        msg = conn.recv()
+        if msg[0] == "exit":
+            return
+        _, variant, first, threads = msg
+        if variant not in built:
+            factory, args = factories[variant]
+            built[variant] = factory(*args)
+        for i in range(first, first + threads):
+            if (variant, i) not in ops:
+                ops[(variant, i)] = built[variant](i)
+        conn.send("ready")
+        go = conn.recv()
+        _, seconds, max_ops = go
+        res = closed_loop(
+            [ops[(variant, i)] for i in range(first, first + threads)],
+            concurrency=threads,
+            seconds=seconds,
+            max_ops=max_ops,
+        )
+        conn.send((res.ok, res.errors, res.seconds, res.latencies, res.error_samples))
+
+
+class LoadPool:
+    """Closed-loop load from several processes (one Python process of boto3 or httpx
+    threads saturates a core on its GIL long before the backend does).
+
+    ``factories[variant] = (factory, args)``: ``factory(*args)`` runs in each process
+    and returns ``make_worker(thread_index) -> op(i)``; both must be module-level
+    functions (the processes are spawned). Ops are built once per thread and reused,
+    so clients and keep-alive connections survive from round to round.
+    """
+
+    def __init__(self, processes: int, factories: dict[str, tuple[Factory, tuple]]) -> None:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("spawn")
+        self.conns = []
+        self.procs = []
+        for _ in range(processes):
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(target=_pool_main, args=(child, factories), daemon=True)
+            proc.start()
+            self.conns.append(parent)
+            self.procs.append(proc)
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.procs]
+
+    def run(self, variant: str, *, concurrency: int, seconds: float, max_ops: int) -> LoadResult:
+        n = min(len(self.conns), concurrency)
+        shares = [concurrency // n + (1 if i < concurrency % n else 0) for i in range(n)]
+        first = 0
+        for conn, threads in zip(self.conns, shares, strict=False):
+            conn.send(("prepare", variant, first, threads))
+            first += threads
+        for conn in self.conns[:n]:
+            if not conn.poll(180):
+                raise TimeoutError("a load process did not get ready")
+            conn.recv()
+        for conn, threads in zip(self.conns, shares, strict=False):
+            conn.send(("go", seconds, max(1, max_ops * threads // concurrency)))
+        result = LoadResult()
+        for conn in self.conns[:n]:
+            if not conn.poll(seconds + 180):
+                raise TimeoutError("a load process did not finish")
+            ok, errors, secs, latencies, samples = conn.recv()
+            result.ok += ok
+            result.errors += errors
+            result.seconds = max(result.seconds, secs)
+            result.latencies += latencies
+            result.error_samples += samples
+        return result
+
+    def close(self) -> None:
+        for conn in self.conns:
+            try:
+                conn.send(("exit",))
+            except OSError:
+                pass
+        for proc in self.procs:
+            proc.join(timeout=10)
+            if proc.is_alive():
+                proc.terminate()
+
+
+# --------------------------------------------------------------------- output
+
+
+def fmt(value: object) -> str:
+    if isinstance(value, float):
+        if value != value:
+            return "-"
+        return f"{value:.2f}" if abs(value) < 100 else f"{value:.1f}"
+    return str(value)
+
+
+def print_table(title: str, headers: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    rows = [[fmt(c) for c in r] for r in rows]
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
+    ]
+    print(f"\n{title}")
+    print("  ".join(h.rjust(w) for h, w in zip(headers, widths, strict=False)))
+    print("  ".join("-" * w for w in widths))
+    for r in rows:
+        print("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=False)))
+
+
+def print_json(summary: dict) -> None:
+    print("\nJSON:")
+    print(json.dumps(summary, indent=2, sort_keys=False))
+
+
+def machine() -> dict[str, object]:
+    load1, load5, _ = os.getloadavg()
+    return {
+        "cpus": os.cpu_count(),
+        "loadavgAtStart": [round(load1, 2), round(load5, 2)],
+        "python": sys.version.split()[0],
+    }
+
+
+def git_state() -> dict[str, object]:
+    """The commit measured, and whether product files differ from it (others edit concurrently)."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+
+    def run(*args: str) -> str:
+        try:
+            return subprocess.run(
+                ["git", *args], cwd=root, capture_output=True, text=True, timeout=10
+            ).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    dirty = run("status", "--porcelain", "--", "api", "core", "tasks", "celeryconfig.py")
+    return {"commit": run("rev-parse", "--short", "HEAD"), "productFilesModified": bool(dirty)}
+
+
+def purger(sqs, url: str, every: float, stop: threading.Event) -> threading.Thread:
+    """Purge ``url`` every ``every`` s until ``stop``: keeps moto's queue shallow (its
+    SendMessage/ReceiveMessage cost grows with depth). Needs the stack started with
+    MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR=false (moto's default: one purge a minute)."""
+
+    def loop() -> None:
+        while not stop.wait(every):
+            try:
+                sqs.purge_queue(QueueUrl=url)
+            except Exception:  # noqa: BLE001 - best effort; the next tick retries
+                pass
+
+    thread = threading.Thread(target=loop, name="purger", daemon=True)
+    thread.start()
+    return thread
+
+
+TABLE_KEYS = ("reqPerSecond", "p50Ms", "p95Ms", "p99Ms", "errors")
+
+
+def round_medians(runs: Sequence[LoadResult]) -> dict[str, object]:
+    """Medians over rounds of throughput and latency percentiles, plus every round's rate."""
+    sums = [r.summary() for r in runs]
+    return {
+        "reqPerSecond": round(median([s["rate"] for s in sums]), 1),
+        "p50Ms": round(median([s["p50_ms"] for s in sums]), 1),
+        "p95Ms": round(median([s["p95_ms"] for s in sums]), 1),
+        "p99Ms": round(median([s["p99_ms"] for s in sums]), 1),
+        "errors": sum(s["errors"] for s in sums),
+        "perRoundReqPerSecond": [s["rate"] for s in sums],
+    }
+
+
+def paired_ratio(a: Sequence[LoadResult], b: Sequence[LoadResult], target: float) -> dict:
+    """Median, min and max of a.rate / b.rate over rounds (each pair measured back to back)."""
+    per_round = [x.rate / y.rate for x, y in zip(a, b, strict=True) if y.rate]
+    if not per_round:
+        return {
+            "median": float("nan"),
+            "min": float("nan"),
+            "max": float("nan"),
+            "meetsTarget": False,
+        }
+    mid = median(per_round)
+    return {
+        "median": round(mid, 3),
+        "min": round(min(per_round), 3),
+        "max": round(max(per_round), 3),
+        "meetsTarget": mid >= target,
+    }

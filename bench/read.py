@@ -1,0 +1,198 @@
+"""Read benchmark: GET /api/jobs/{id} against a raw DynamoDB GetItem of the same keys.
+
+    .venv/bin/python bench/read.py [--concurrency 1,4,16] [--rounds 5] [--seconds 3]
+                                   [--jobs 500]
+
+Method. One private moto stack and one API process with the default settings; no
+worker runs. ``--jobs`` jobs (type sha256, small payload) are created through the
+API beforehand and the jobs queue is purged. For each concurrency C the two
+variants run as closed loops of C threads (spread over ``--procs`` load
+processes) for ``--seconds`` each, interleaved round by round, order alternating
+(A R, R A, ...):
+
+* ``api``: per thread an httpx.Client (keep-alive); GET /api/jobs/{id} of a random
+  id of the set; counts if it answered 200.
+* ``raw``: per thread a boto3 DynamoDB client; GetItem (eventually consistent, as
+  the API reads) of a random id of the same set; counts if the item came back.
+
+Reported per concurrency and variant: throughput (req/s), p50/p95/p99 latency
+(medians over rounds), the ratio api/raw (median of per-round ratios) and CPU%
+(100 = one core) of the API, moto-dynamodb and the load processes. Target: api ≥ 0.8 × raw.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import benchlib as bl  # noqa: E402
+
+BODY = {"name": "bench", "type": "sha256", "payload": {"text": "hello world"}, "ownerId": "bench"}
+TARGET = 0.8
+
+
+def api_factory(url: str, ids: list[str]):
+    def make(index: int):
+        http = httpx.Client(base_url=url, timeout=30)
+        rnd = random.Random(index)
+
+        def op(_: int) -> None:
+            resp = http.get(f"/api/jobs/{rnd.choice(ids)}")
+            if resp.status_code != 200:
+                raise RuntimeError(f"HTTP {resp.status_code}: {resp.text[:200]}")
+
+        return op
+
+    return make
+
+
+def raw_factory(env: dict[str, str], ids: list[str]):
+    def make(index: int):
+        ddb = bl.aws(env, "dynamodb")
+        rnd = random.Random(index)
+
+        def op(_: int) -> None:
+            resp = ddb.get_item(
+                TableName=bl.TABLE, Key={"JobId": {"S": rnd.choice(ids)}}, ConsistentRead=False
+            )
+            if "Item" not in resp:
+                raise RuntimeError("item not found")
+
+        return op
+
+    return make
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--concurrency", default="1,4,16", help="comma-separated thread counts")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds per variant and concurrency")
+    parser.add_argument("--seconds", type=float, default=3.0, help="length of one round")
+    parser.add_argument("--max-ops", type=int, default=10000, help="cap on requests per round")
+    parser.add_argument(
+        "--jobs", type=int, default=500, help="jobs created beforehand (the key set)"
+    )
+    parser.add_argument("--procs", type=int, default=2, help="load-generator processes")
+    args = parser.parse_args()
+    levels = [int(x) for x in args.concurrency.split(",")]
+
+    stack = bl.Stack(Path(tempfile.mkdtemp(prefix="bench-read-")))
+    results: dict[int, dict[str, list]] = {}
+    cpu: dict[int, dict[str, list[dict[str, float]]]] = {}
+    started_at = time.monotonic()
+    pool = None
+    print(f"logs: {stack.log_dir}", flush=True)
+    try:
+        stack.start_moto()
+        api, url = stack.start_api()
+        ids: list[str] = []
+
+        def creator(_: int):
+            http = httpx.Client(base_url=url, timeout=30)
+
+            def op(_: int) -> None:
+                resp = http.post("/api/jobs", json=BODY)
+                resp.raise_for_status()
+                ids.append(resp.json()["id"])
+
+            return op
+
+        made = bl.closed_loop(creator, concurrency=8, seconds=120, max_ops=args.jobs)
+        print(f"created {len(ids)} jobs in {made.seconds:.1f} s", flush=True)
+        sqs = bl.aws(stack, "sqs")
+        sqs.purge_queue(QueueUrl=sqs.get_queue_url(QueueName=bl.QUEUE)["QueueUrl"])
+
+        factories = {"api": (api_factory, (url, ids)), "raw": (raw_factory, (dict(stack.env), ids))}
+        names = list(factories)
+        pool = bl.LoadPool(args.procs, factories)
+        motos = bl.stack_pids(stack)
+        all_pids = {"api": api.pid, "moto-dynamodb": motos["moto-dynamodb"], "loadgen": pool.pids}
+
+        for c in levels:
+            results[c] = {n: [] for n in names}
+            cpu[c] = {n: [] for n in names}
+            for name in names:  # warm-up
+                pool.run(name, concurrency=c, seconds=1.0, max_ops=300)
+            for r in range(args.rounds):
+                order = names if r % 2 == 0 else names[::-1]
+                for name in order:
+                    sampler = bl.CpuSampler(all_pids).start()
+                    res = pool.run(name, concurrency=c, seconds=args.seconds, max_ops=args.max_ops)
+                    cpu[c][name].append(sampler.stop())
+                    results[c][name].append(res)
+                    print(
+                        f"c={c:<3} round {r + 1}/{args.rounds} {name:<4} {res.rate:7.1f} req/s"
+                        f"  p50 {1000 * bl.percentile(res.latencies, 50):6.1f} ms"
+                        f"  errors {res.errors}",
+                        flush=True,
+                    )
+                    for sample in res.error_samples[:1]:
+                        print(f"    error: {sample}", flush=True)
+    finally:
+        if pool is not None:
+            pool.close()
+        stack.stop_all()
+
+    headers = ["conc", "variant", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors"]
+    rows, ratio_rows = [], []
+    summary: dict = {
+        "benchmark": "read",
+        "machine": bl.machine(),
+        "git": bl.git_state(),
+        "method": {
+            "rounds": args.rounds,
+            "secondsPerRound": args.seconds,
+            "keys": len(ids),
+            "loadProcesses": args.procs,
+            "statistic": "median over rounds",
+        },
+        "target": f"api >= {TARGET} x raw",
+        "results": {},
+    }
+    for c in levels:
+        entry: dict = {}
+        for name in names:
+            med = bl.round_medians(results[c][name])
+            med["cpuPercent"] = {p: bl.median([s[p] for s in cpu[c][name]]) for p in all_pids}
+            entry[name] = med
+            rows.append([c, name, *(med[k] for k in bl.TABLE_KEYS), *med["cpuPercent"].values()])
+        ratio = bl.paired_ratio(results[c]["api"], results[c]["raw"], TARGET)
+        entry["ratioToRaw"] = ratio
+        ratio_rows.append(
+            [
+                c,
+                ratio["median"],
+                ratio["min"],
+                ratio["max"],
+                "yes" if ratio["meetsTarget"] else "NO",
+            ]
+        )
+        summary["results"][str(c)] = entry
+    summary["seconds"] = round(time.monotonic() - started_at, 1)
+
+    bl.print_table(
+        "GET /api/jobs/{id} vs raw GetItem (medians over rounds; CPU% 100 = one core)",
+        [*headers, *(f"cpu% {p}" for p in all_pids)],
+        rows,
+    )
+    bl.print_table(
+        f"Ratio api/raw (median of per-round ratios; target >= {TARGET})",
+        ["conc", "median", "min", "max", "meets"],
+        ratio_rows,
+    )
+    bl.print_json(summary)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
