@@ -19,10 +19,12 @@ describe('CostPanelComponent', () => {
   let httpMock: HttpTestingController;
 
   const el = (): HTMLElement => fixture.nativeElement as HTMLElement;
-  const byTestId = (id: string): HTMLElement | null => el().querySelector<HTMLElement>(`[data-testid="${id}"]`);
+  const byTestId = (id: string): HTMLElement | null =>
+    el().querySelector<HTMLElement>(`[data-testid="${id}"]`);
   const text = (id: string): string => byTestId(id)?.textContent?.trim().replace(/\s+/g, ' ') ?? '';
   const settle = (): Promise<void> => fixture.whenStable();
-  const row = (key: string): HTMLElement => el().querySelector<HTMLElement>(`[data-testid="cost-row"][data-key="${key}"]`)!;
+  const row = (key: string): HTMLElement =>
+    el().querySelector<HTMLElement>(`[data-testid="cost-row"][data-key="${key}"]`)!;
   const cell = (key: string, id: string): string =>
     row(key).querySelector(`[data-testid="${id}"]`)?.textContent?.trim().replace(/\s+/g, ' ') ?? '';
 
@@ -64,7 +66,9 @@ describe('CostPanelComponent', () => {
     expect(text('cost-processes')).toBe('4 processes reporting');
     expect(text('cost-total')).toBe('$4.10');
 
-    const keys = Array.from(el().querySelectorAll('[data-testid="cost-row"]')).map((r) => r.getAttribute('data-key'));
+    const keys = Array.from(el().querySelectorAll('[data-testid="cost-row"]')).map((r) =>
+      r.getAttribute('data-key'),
+    );
     expect(keys).toEqual([
       'sqsRequests',
       'snsRequests',
@@ -100,7 +104,9 @@ describe('CostPanelComponent', () => {
     expect(cell('total', 'cost-seed-monthly')).toBe('$354.31');
     expect(text('cost-panel')).toContain('$ per month at 100 jobs/s');
 
-    const calls = Array.from(byTestId('cost-requests')!.querySelectorAll('li')).map((li) => li.getAttribute('data-call'));
+    const calls = Array.from(byTestId('cost-requests')!.querySelectorAll('li')).map((li) =>
+      li.getAttribute('data-call'),
+    );
     expect(calls).toEqual(['dynamodb.PutItem', 'sqs.ReceiveMessage', 'sqs.SendMessage']);
   });
 
@@ -112,7 +118,13 @@ describe('CostPanelComponent', () => {
     expect(text('cost-jobs')).toBe('0 jobs created · 0 finished');
     expect(text('cost-processes')).toBe('1 process reporting');
     expect(byTestId('cost-no-jobs')).not.toBeNull();
-    for (const key of ['sqsRequests', 'snsRequests', 'dynamodbRequests', 'dynamodbWriteUnits', 'meterWrites']) {
+    for (const key of [
+      'sqsRequests',
+      'snsRequests',
+      'dynamodbRequests',
+      'dynamodbWriteUnits',
+      'meterWrites',
+    ]) {
       expect(cell(key, 'cost-per-job')).toBe('—');
     }
     for (const key of ['sqs', 'sns', 'dynamodbWrites', 'dynamodbReads', 'total']) {
@@ -139,7 +151,11 @@ describe('CostPanelComponent', () => {
     await advance(INTERVAL);
     httpMock
       .expectOne('/api/cost')
-      .flush(makeCostReport({ dollarsPerMillionJobs: { sqs: 1, sns: 1, dynamodbWrites: 1, dynamodbReads: 2, total: 5 } }));
+      .flush(
+        makeCostReport({
+          dollarsPerMillionJobs: { sqs: 1, sns: 1, dynamodbWrites: 1, dynamodbReads: 2, total: 5 },
+        }),
+      );
     await settle();
     expect(byTestId('cost-error')).toBeNull();
     expect(text('cost-total')).toBe('$5.00');

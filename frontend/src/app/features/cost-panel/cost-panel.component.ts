@@ -1,8 +1,20 @@
 import { formatNumber } from '@angular/common';
-import { ChangeDetectionStrategy, Component, computed, inject, LOCALE_ID, signal } from '@angular/core';
+import {
+  ChangeDetectionStrategy,
+  Component,
+  computed,
+  inject,
+  LOCALE_ID,
+  signal,
+} from '@angular/core';
 import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
 
-import { CostByService, CostPerJob, CostReport, SeedCostFigures } from '../../core/models/cost.model';
+import {
+  CostByService,
+  CostPerJob,
+  CostReport,
+  SeedCostFigures,
+} from '../../core/models/cost.model';
 import { ApiError } from '../../core/models/problem.model';
 import { CostApiService } from '../../core/services/cost-api.service';
 import { PollingService, toOutcome } from '../../core/services/polling.service';
@@ -96,8 +108,11 @@ export class CostPanelComponent {
       monthly: this.dollars(report?.monthlyAtSeedRate[key] ?? null, '1.2-2'),
       seedMonthly: this.dollars(seedMonthly[key], '1.2-2'),
       seedPerMillionBatched:
-        key === 'sqs' ? this.dollars(seed?.dollarsPerMillionJobs.sqsBatched ?? null, '1.2-4') : null,
-      seedMonthlyBatched: key === 'sqs' ? this.dollars(seed?.monthly.sqsBatched ?? null, '1.2-2') : null,
+        key === 'sqs'
+          ? this.dollars(seed?.dollarsPerMillionJobs.sqsBatched ?? null, '1.2-4')
+          : null,
+      seedMonthlyBatched:
+        key === 'sqs' ? this.dollars(seed?.monthly.sqsBatched ?? null, '1.2-2') : null,
     }));
   });
 
@@ -113,7 +128,9 @@ export class CostPanelComponent {
   });
   protected readonly processesText = computed(() => {
     const processes = this.report()?.processes ?? null;
-    return processes === null ? '' : `${processes} ${processes === 1 ? 'process' : 'processes'} reporting`;
+    return processes === null
+      ? ''
+      : `${processes} ${processes === 1 ? 'process' : 'processes'} reporting`;
   });
   protected readonly noJobsYet = computed(() => this.report()?.jobsCreated === 0);
   protected readonly jobsPerSecond = computed(() => this.report()?.seedModel.jobsPerSecond ?? 100);
@@ -157,7 +174,9 @@ export class CostPanelComponent {
   }
 
   private number(value: number | null, digits: string): string {
-    return value === null || !Number.isFinite(value) ? MISSING_FIGURE : formatNumber(value, this.locale, digits);
+    return value === null || !Number.isFinite(value)
+      ? MISSING_FIGURE
+      : formatNumber(value, this.locale, digits);
   }
 
   private dollars(value: number | null, digits: string): string {
@@ -170,7 +189,9 @@ export class CostPanelComponent {
  * The seed's figures keyed like the measured ones. The seed models no SNS; its total is the
  * sum of its unbatched SQS, DynamoDB writes and reads.
  */
-function seedFigures(figures: SeedCostFigures | undefined): Record<keyof CostByService, number | null> {
+function seedFigures(
+  figures: SeedCostFigures | undefined,
+): Record<keyof CostByService, number | null> {
   if (figures === undefined) {
     return { sqs: null, sns: null, dynamodbWrites: null, dynamodbReads: null, total: null };
   }
@@ -179,6 +200,7 @@ function seedFigures(figures: SeedCostFigures | undefined): Record<keyof CostByS
     sns: null,
     dynamodbWrites: figures.dynamodbWrites,
     dynamodbReads: figures.dynamodbReads,
-    total: Math.round((figures.sqs + figures.dynamodbWrites + figures.dynamodbReads) * 10_000) / 10_000,
+    total:
+      Math.round((figures.sqs + figures.dynamodbWrites + figures.dynamodbReads) * 10_000) / 10_000,
   };
 }
