@@ -1,6 +1,7 @@
 import { ChangeDetectionStrategy, Component, inject } from '@angular/core';
 import { RouterLink, RouterLinkActive, RouterOutlet } from '@angular/router';
 
+import { ApiKeyService } from './core/services/api-key.service';
 import { OwnerService } from './core/services/owner.service';
 import { OwnerBoxComponent } from './shared/owner-box/owner-box.component';
 
@@ -14,10 +15,17 @@ import { OwnerBoxComponent } from './shared/owner-box/owner-box.component';
 })
 export class AppComponent {
   private readonly owner = inject(OwnerService);
+  private readonly apiKeys = inject(ApiKeyService);
 
   protected readonly ownerId = this.owner.ownerId;
+  protected readonly apiKey = this.apiKeys.apiKey;
+  protected readonly apiKeyRequired = this.apiKeys.keyRequired;
 
   protected saveOwnerId(ownerId: string): void {
     this.owner.setOwnerId(ownerId);
+  }
+
+  protected saveApiKey(apiKey: string): void {
+    this.apiKeys.setApiKey(apiKey);
   }
 }

@@ -14,6 +14,8 @@ export const problemInterceptor: HttpInterceptorFn = (req, next) =>
 const DEFAULT_TITLES: Readonly<Record<number, string>> = {
   0: 'Network error',
   400: 'Bad request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'Not found',
   409: 'Conflict',
   413: 'Payload too large',

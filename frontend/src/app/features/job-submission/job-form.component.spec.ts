@@ -4,6 +4,7 @@ import { ComponentFixture, TestBed } from '@angular/core/testing';
 import { provideRouter, Router } from '@angular/router';
 
 import { JOB_TYPES, makeJob, problem } from '../../../testing/fixtures';
+import { apiKeyInterceptor } from '../../core/interceptors/api-key.interceptor';
 import { problemInterceptor } from '../../core/interceptors/problem.interceptor';
 import { JobFormComponent } from './job-form.component';
 
@@ -71,7 +72,7 @@ describe('JobFormComponent', () => {
     TestBed.configureTestingModule({
       imports: [JobFormComponent],
       providers: [
-        provideHttpClient(withInterceptors([problemInterceptor])),
+        provideHttpClient(withInterceptors([problemInterceptor, apiKeyInterceptor])),
         provideHttpClientTesting(),
         provideRouter([]),
       ],
@@ -371,6 +372,19 @@ describe('JobFormComponent', () => {
       req.error(new ProgressEvent('error'));
       await settle();
       expect(text('form-error')).toContain('could not be reached');
+    });
+
+    it('asks for an API key on a 401', async () => {
+      const req = await submitValid();
+      req.flush(problem(401, { title: 'Unauthorized', detail: 'a valid X-API-Key header is required' }), {
+        status: 401,
+        statusText: 'Unauthorized',
+      });
+      await settle();
+      expect(text('form-error')).toContain('API key required');
+      expect(text('form-error')).toContain('requires an API key');
+      expect(text('form-error')).toContain('"API key" box at the top of the page');
+      expect(byTestId<HTMLButtonElement>('submit-job')!.disabled).toBe(false);
     });
   });
 });

@@ -5,10 +5,19 @@ import { OwnerBoxComponent } from './owner-box.component';
 describe('OwnerBoxComponent', () => {
   let fixture: ComponentFixture<OwnerBoxComponent>;
   let emitted: string[];
+  let emittedKeys: string[];
 
   const el = (): HTMLElement => fixture.nativeElement as HTMLElement;
   const input = (): HTMLInputElement => el().querySelector('[data-testid="owner-id"]')!;
   const saveButton = (): HTMLButtonElement => el().querySelector('[data-testid="owner-save"]')!;
+  const keyInput = (): HTMLInputElement => el().querySelector('[data-testid="api-key"]')!;
+  const submitForm = (): void => void el().querySelector('form')!.dispatchEvent(new Event('submit'));
+
+  async function typeKey(value: string): Promise<void> {
+    keyInput().value = value;
+    keyInput().dispatchEvent(new Event('input'));
+    await fixture.whenStable();
+  }
 
   async function typeOwner(value: string): Promise<void> {
     input().value = value;
@@ -19,7 +28,9 @@ describe('OwnerBoxComponent', () => {
   beforeEach(async () => {
     fixture = TestBed.createComponent(OwnerBoxComponent);
     emitted = [];
+    emittedKeys = [];
     fixture.componentInstance.ownerIdChange.subscribe((id) => emitted.push(id));
+    fixture.componentInstance.apiKeyChange.subscribe((key) => emittedKeys.push(key));
     await fixture.whenStable();
   });
 
@@ -51,5 +62,61 @@ describe('OwnerBoxComponent', () => {
     await typeOwner('x'.repeat(65));
     el().querySelector('form')!.dispatchEvent(new Event('submit'));
     expect(emitted).toEqual([]);
+  });
+
+  describe('API key', () => {
+    it('is an optional, masked input that starts empty', () => {
+      expect(keyInput().type).toBe('password');
+      expect(keyInput().value).toBe('');
+      expect(saveButton().disabled).toBe(true);
+    });
+
+    it('shows the current key', async () => {
+      fixture.componentRef.setInput('apiKey', 'k3y');
+      await fixture.whenStable();
+      expect(keyInput().value).toBe('k3y');
+    });
+
+    it('saves on Enter (form submit), without touching a saved owner id', async () => {
+      fixture.componentRef.setInput('ownerId', 'alice');
+      await fixture.whenStable();
+      await typeKey(' k3y ');
+      submitForm();
+      expect(emittedKeys).toEqual(['k3y']);
+      expect(emitted).toEqual([]);
+    });
+
+    it('saves with the Save button, together with a new owner id', async () => {
+      await typeOwner('bob');
+      await typeKey('secret-1');
+      saveButton().click();
+      expect(emitted).toEqual(['bob']);
+      expect(emittedKeys).toEqual(['secret-1']);
+    });
+
+    it('clears a saved key when emptied', async () => {
+      fixture.componentRef.setInput('apiKey', 'old');
+      await fixture.whenStable();
+      await typeKey('');
+      submitForm();
+      expect(emittedKeys).toEqual(['']);
+    });
+
+    it('refuses a key that cannot be sent as a header', async () => {
+      await typeKey('has space');
+      expect(el().querySelector('[data-testid="api-key-error"]')).not.toBeNull();
+      expect(saveButton().disabled).toBe(true);
+      submitForm();
+      expect(emittedKeys).toEqual([]);
+    });
+
+    it('asks for a key after a 401', async () => {
+      fixture.componentRef.setInput('apiKeyRequired', true);
+      await fixture.whenStable();
+      expect(el().querySelector('[data-testid="api-key-required"]')?.textContent).toContain('needs an API key');
+      expect(keyInput().classList).toContain('invalid');
+      await typeKey('k');
+      expect(el().querySelector('[data-testid="api-key-required"]')).toBeNull();
+    });
   });
 });
