@@ -40,6 +40,19 @@ describe('API services', () => {
       expect(created).toEqual(makeJob());
     });
 
+    it('sends Idempotency-Key only when given one', () => {
+      const body = { name: 'n', type: 'sha256', payload: { text: 'x' }, ownerId: 'alice' };
+      api.createJob(body, 'b3c1e7a2-0000-4000-8000-000000000001').subscribe();
+      const keyed = httpMock.expectOne('/api/jobs');
+      expect(keyed.request.headers.get('Idempotency-Key')).toBe('b3c1e7a2-0000-4000-8000-000000000001');
+      keyed.flush(makeJob());
+
+      api.createJob(body).subscribe();
+      const plain = httpMock.expectOne('/api/jobs');
+      expect(plain.request.headers.has('Idempotency-Key')).toBe(false);
+      plain.flush(makeJob());
+    });
+
     it('GETs one job by id', () => {
       api.getJob(JOB_ID).subscribe();
       const req = httpMock.expectOne(`/api/jobs/${JOB_ID}`);

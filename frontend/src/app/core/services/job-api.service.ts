@@ -1,9 +1,12 @@
-import { HttpClient, HttpParams } from '@angular/common/http';
+import { HttpClient, HttpHeaders, HttpParams } from '@angular/common/http';
 import { inject, Injectable } from '@angular/core';
 import { Observable } from 'rxjs';
 
 import { CreateJobRequest, Job, JobListQuery, JobPage } from '../models/job.model';
 import { API_BASE_URL } from './api.config';
+
+/** Header that makes `POST /api/jobs` safe to retry. */
+export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
 
 /** Client of the `/api/jobs` endpoints. Errors arrive as `ApiError` (see the problem interceptor). */
 @Injectable({ providedIn: 'root' })
@@ -11,8 +14,15 @@ export class JobApiService {
   private readonly http = inject(HttpClient);
   private readonly baseUrl = `${API_BASE_URL}/jobs`;
 
-  createJob(request: CreateJobRequest): Observable<Job> {
-    return this.http.post<Job>(this.baseUrl, request);
+  /**
+   * Submits a job. With an `idempotencyKey` the request carries `Idempotency-Key`, so a
+   * retry with the same key and body returns the job created the first time instead of a
+   * duplicate.
+   */
+  createJob(request: CreateJobRequest, idempotencyKey: string | null = null): Observable<Job> {
+    const headers =
+      idempotencyKey === null ? undefined : new HttpHeaders({ [IDEMPOTENCY_KEY_HEADER]: idempotencyKey });
+    return this.http.post<Job>(this.baseUrl, request, { headers });
   }
 
   getJob(id: string): Observable<Job> {

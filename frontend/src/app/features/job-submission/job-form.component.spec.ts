@@ -387,4 +387,85 @@ describe('JobFormComponent', () => {
       expect(byTestId<HTMLButtonElement>('submit-job')!.disabled).toBe(false);
     });
   });
+
+  describe('Idempotency-Key', () => {
+    const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+    const keyOf = (req: TestRequest): string | null => req.request.headers.get('Idempotency-Key');
+    const fail503 = (req: TestRequest): void =>
+      req.flush(problem(503, { title: 'Service Unavailable', detail: 'The queue is unavailable' }), {
+        status: 503,
+        statusText: 'Service Unavailable',
+      });
+
+    async function resubmit(): Promise<TestRequest> {
+      await submit();
+      return httpMock.expectOne((req) => req.method === 'POST' && req.url === '/api/jobs');
+    }
+
+    beforeEach(createLoaded);
+
+    it('is sent as a random UUID with the submit', async () => {
+      const req = await submitValid();
+      expect(keyOf(req)).toMatch(UUID);
+      req.flush(makeJob({ id: 'new-id' }));
+      await settle();
+      expect(navigate).toHaveBeenCalledWith(['/jobs', 'new-id']);
+    });
+
+    it('is reused when the same form is submitted again after a 503 or a network error', async () => {
+      const first = await submitValid();
+      const key = keyOf(first);
+      expect(key).toMatch(UUID);
+      fail503(first);
+      await settle();
+
+      const second = await resubmit();
+      expect(keyOf(second)).toBe(key);
+      expect(second.request.body).toEqual(first.request.body);
+      second.error(new ProgressEvent('error'));
+      await settle();
+
+      const third = await resubmit();
+      expect(keyOf(third)).toBe(key);
+      third.flush(makeJob({ id: 'once' }));
+      await settle();
+      expect(navigate).toHaveBeenCalledWith(['/jobs', 'once']);
+    });
+
+    it('changes after the form is edited', async () => {
+      const first = await submitValid();
+      const key = keyOf(first);
+      fail503(first);
+      await settle();
+
+      await type('job-name', 'My job, edited');
+      const second = await resubmit();
+      expect(keyOf(second)).toMatch(UUID);
+      expect(keyOf(second)).not.toBe(key);
+      fail503(second);
+      await settle();
+
+      // Editing, even back to the values already sent, starts a new attempt.
+      await type('job-name', 'Undo me');
+      await type('job-name', 'My job, edited');
+      const third = await resubmit();
+      expect(third.request.body).toEqual(second.request.body);
+      expect(keyOf(third)).toMatch(UUID);
+      expect(keyOf(third)).not.toBe(keyOf(second));
+      third.flush(makeJob());
+    });
+
+    it('changes after a definite rejection (422)', async () => {
+      const first = await submitValid();
+      first.flush(problem(422, { errors: [{ field: 'priority', message: 'not allowed' }] }), {
+        status: 422,
+        statusText: 'Unprocessable Entity',
+      });
+      await settle();
+      const second = await resubmit();
+      expect(keyOf(second)).toMatch(UUID);
+      expect(keyOf(second)).not.toBe(keyOf(first));
+      second.flush(makeJob());
+    });
+  });
 });

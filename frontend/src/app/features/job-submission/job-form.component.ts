@@ -18,12 +18,13 @@ import {
 import { Router } from '@angular/router';
 
 import { toApiError } from '../../core/interceptors/problem.interceptor';
-import { JsonObject } from '../../core/models/job.model';
+import { CreateJobRequest, JsonObject } from '../../core/models/job.model';
 import { JOB_LIMITS, JobType, SIMULATE_JOB_TYPE } from '../../core/models/job-type.model';
 import { ApiError, ProblemFieldError } from '../../core/models/problem.model';
 import { JobApiService } from '../../core/services/job-api.service';
 import { JobTypeService } from '../../core/services/job-type.service';
 import { OwnerService } from '../../core/services/owner.service';
+import { IdempotencyKeyTracker } from './idempotency-key';
 import {
   describeErrors,
   integerValidator,
@@ -137,6 +138,8 @@ export class JobFormComponent implements OnInit {
   private readonly submitAttempted = signal(false);
   private readonly serverErrors = signal<readonly ProblemFieldError[]>([]);
   private readonly apiError = signal<ApiError | null>(null);
+  /** Same key for a retry of the same request; a new one after an edit or a success. */
+  private readonly idempotencyKeys = new IdempotencyKeyTracker();
 
   /** Bumps on every value/status/touched change of the form, so computeds re-read it. */
   private readonly formEvents = toSignal(this.form.events, { initialValue: null });
@@ -205,6 +208,7 @@ export class JobFormComponent implements OnInit {
         .subscribe(() => this.clearServerErrors(field));
     }
     this.form.controls.simulate.disable({ emitEvent: false });
+    this.form.valueChanges.pipe(takeUntilDestroyed()).subscribe(() => this.idempotencyKeys.reset());
   }
 
   ngOnInit(): void {
@@ -254,18 +258,26 @@ export class JobFormComponent implements OnInit {
     this.submitting.set(true);
     this.serverErrors.set([]);
     this.apiError.set(null);
+    const request: CreateJobRequest = {
+      name: this.form.controls.name.value.trim(),
+      type: this.form.controls.type.value,
+      payload,
+      ownerId,
+    };
     this.jobApi
-      .createJob({
-        name: this.form.controls.name.value.trim(),
-        type: this.form.controls.type.value,
-        payload,
-        ownerId,
-      })
+      .createJob(request, this.idempotencyKeys.keyFor(request))
       .pipe(takeUntilDestroyed(this.destroyRef))
       .subscribe({
-        next: (job) => void this.router.navigate(['/jobs', job.id]),
+        next: (job) => {
+          this.idempotencyKeys.reset();
+          void this.router.navigate(['/jobs', job.id]);
+        },
         error: (error: unknown) => {
           const apiError = toApiError(error);
+          if (!isRetryable(apiError)) {
+            // A definite answer: nothing was created, so the next attempt gets a new key.
+            this.idempotencyKeys.reset();
+          }
           this.submitting.set(false);
           this.apiError.set(apiError);
           this.serverErrors.set(apiError.errors);
@@ -353,4 +365,9 @@ export class JobFormComponent implements OnInit {
     this.form.controls.payload.setValue(JSON.stringify(payload, null, 2), { emitEvent: false });
     this.clearServerErrors('payload');
   }
+}
+
+/** Failures after which the job may or may not exist: a retry must reuse the Idempotency-Key. */
+function isRetryable(error: ApiError): boolean {
+  return error.status === 0 || error.status === 408 || error.status === 429 || error.status >= 500;
 }
