@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 import anyio.to_thread
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
 
 from api import problems, spa
 from api.limits import BodySizeLimit
@@ -56,6 +57,16 @@ def create_app() -> FastAPI:
     app.include_router(health.router)
     app.include_router(ops.router)
     app.include_router(spa.router)
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            app.openapi_schema = problems.document_problems(
+                get_openapi(title=app.title, version=app.version, summary=app.summary,
+                            routes=app.routes)
+            )
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
 
 

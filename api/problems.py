@@ -14,6 +14,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from fastapi import FastAPI, Request
+from pydantic import BaseModel, ConfigDict
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -197,3 +198,43 @@ def install(app: FastAPI) -> None:
     for kind in DOMAIN_PROBLEMS:
         app.add_exception_handler(kind, _on_domain)
     app.add_exception_handler(Exception, _unexpected)
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details (``application/problem+json``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[FieldError] | None = None
+
+
+def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    """Make every 4xx/5xx response in the OpenAPI document a Problem (problem+json).
+
+    FastAPI documents its validation errors as ``application/json``; ours are
+    problem+json everywhere, so the document says so (schemathesis checks it).
+    """
+    schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
+        Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    )
+    problem_ref = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            responses = operation.get("responses", {})
+            for code, response in responses.items():
+                if code[:1] in ("4", "5"):
+                    response["content"] = {PROBLEM_JSON: problem_ref}
+                    response.setdefault("description", HTTPStatus(int(code)).phrase)
+    for name in ("HTTPValidationError", "ValidationError"):
+        schema["components"]["schemas"].pop(name, None)
+    return schema

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import boto3
@@ -172,15 +173,19 @@ def queue_depth(sqs, url: str) -> tuple[int, int]:
     )
 
 
-def batch_get_items(ddb, ids: Sequence[str], *, attributes: str | None = None) -> list[dict]:
-    """Every item of ``ids`` (strongly consistent), 100 keys per BatchGetItem."""
+def batch_get_items(ddb, ids: Sequence[str]) -> list[dict]:
+    """JobId, Status, CreatedAt, StartedAt, FinishedAt of every job of ``ids`` (strongly
+    consistent), 100 keys per BatchGetItem."""
     out: list[dict] = []
     for i in range(0, len(ids), 100):
         request: dict = {
-            TABLE: {"Keys": [{"JobId": {"S": j}} for j in ids[i : i + 100]], "ConsistentRead": True}
+            TABLE: {
+                "Keys": [{"JobId": {"S": j}} for j in ids[i : i + 100]],
+                "ConsistentRead": True,
+                "ProjectionExpression": "JobId, #s, CreatedAt, StartedAt, FinishedAt",
+                "ExpressionAttributeNames": {"#s": "Status"},
+            }
         }
-        if attributes:
-            request[TABLE]["ProjectionExpression"] = attributes
         for _ in range(10):
             resp = ddb.batch_get_item(RequestItems=request)
             out += resp["Responses"].get(TABLE, [])
@@ -188,6 +193,13 @@ def batch_get_items(ddb, ids: Sequence[str], *, attributes: str | None = None) -
             if not request:
                 break
     return out
+
+
+def epoch(iso: str | None) -> float | None:
+    """An ISO-8601 timestamp of the store (``...Z``) as epoch seconds."""
+    if not iso:
+        return None
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
 
 
 # --------------------------------------------------------------------- load
@@ -483,4 +495,94 @@ def paired_ratio(a: Sequence[LoadResult], b: Sequence[LoadResult], target: float
         "min": round(min(per_round), 3),
         "max": round(max(per_round), 3),
         "meetsTarget": mid >= target,
+    }
+
+
+# --------------------------------------------------------------------- profiles
+
+PYSPY = Path(sys.executable).parent / "py-spy"
+
+
+def pyspy_available() -> bool:
+    return PYSPY.exists()
+
+
+def pyspy_record(pid: int, seconds: float, out: Path, *, gil: bool = False):
+    """Start ``py-spy record`` (collapsed stacks) on ``pid`` for ``seconds``; returns the Popen."""
+    import subprocess
+
+    argv = [
+        str(PYSPY),
+        "record",
+        "-p",
+        str(pid),
+        "-d",
+        str(int(seconds)),
+        "-r",
+        "100",
+        "-f",
+        "raw",
+        "-o",
+        str(out),
+        "--nonblocking",
+    ]
+    if gil:
+        argv.append("--gil")
+    return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def pyspy_top(path: Path, *, top: int = 12) -> dict[str, list[tuple[str, float]]]:
+    """Self and inclusive time per function (share of samples, %) from collapsed stacks."""
+    from collections import Counter
+
+    self_time: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+    total = 0
+    if not path.exists():
+        return {"samples": [], "self": [], "inclusive": []}
+    for line in path.read_text(errors="replace").splitlines():
+        stack, _, n = line.rpartition(" ")
+        if not stack or not n.isdigit():
+            continue
+        count = int(n)
+        total += count
+        frames = []
+        for frame in stack.split(";"):
+            name, _, where = frame.partition(" (")
+            module = where.split(":")[0].rstrip(")")
+            for marker in ("site-packages/", "lib/python3"):
+                if marker in module:
+                    module = module.split(marker, 1)[1]
+            if "/work/" in module:
+                module = module.split("/")[-2] + "/" + module.split("/")[-1]
+            frames.append(f"{module}:{name}")
+        if frames:
+            self_time[frames[-1]] += count
+        for f in set(frames):
+            inclusive[f] += count
+    skip = (
+        "threading.py",
+        "runpy",
+        "click/",
+        "uvicorn/main",
+        "uvicorn/_compat",
+        "asyncio/runners",
+        "celery/bin",
+        "celery/__main__",
+        "<module>",
+        "process.py",
+        "popen_fork",
+        "billiard/",
+    )
+
+    def pct(counter: Counter[str], filt: bool) -> list[tuple[str, float]]:
+        items = [
+            (k, v) for k, v in counter.most_common() if not (filt and any(s in k for s in skip))
+        ]
+        return [(k, round(100 * v / total, 1)) for k, v in items[:top]] if total else []
+
+    return {
+        "samples": [("total", float(total))],
+        "self": pct(self_time, False),
+        "inclusive": pct(inclusive, True),
     }

@@ -1,0 +1,62 @@
+"""The README's run command: scripts/run brings the whole stack up and Ctrl-C takes it down."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+
+import httpx
+import pytest
+
+from core.devstack import ROOT, free_port, wait_for
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture(scope="module")
+def run_command(tmp_path_factory):
+    ports = {name: str(free_port()) for name in ("API_PORT", "FLOWER_PORT", "MOTO_SQS_PORT",
+                                                  "MOTO_DYNAMODB_PORT")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BATCHLAB_"))}
+    log = (tmp_path_factory.mktemp("run") / "run.log").open("wb")
+    proc = subprocess.Popen([str(ROOT / "scripts" / "run")], cwd=ROOT, env={**env, **ports},
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        yield proc, {k: int(v) for k, v in ports.items()}, log.name
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+
+
+def test_run_then_curl_a_job_then_ctrl_c(run_command):
+    proc, ports, log_path = run_command
+    api = f"http://127.0.0.1:{ports['API_PORT']}"
+
+    def ready() -> bool:
+        assert proc.poll() is None, open(log_path).read()[-3000:]
+        return httpx.get(f"{api}/readyz", timeout=2).status_code == 200
+
+    wait_for(ready, timeout=180, what="scripts/run to be ready", every=0.5)
+    job = httpx.post(f"{api}/api/jobs", json={
+        "name": "hello", "type": "sha256", "payload": {"text": "hello world"}, "ownerId": "alice"})
+    assert job.status_code == 202
+    done = wait_for(
+        lambda: (j := httpx.get(f"{api}/api/jobs/{job.json()['id']}").json())["status"] == "COMPLETED" and j,
+        timeout=60, what="the job to complete",
+    )
+    assert done["result"]["sha256"].startswith("b94d27b9934d3e08")
+    assert "<app-root" in httpx.get(f"{api}/").text  # the web app is served at /
+    wait_for(lambda: httpx.get(f"http://127.0.0.1:{ports['FLOWER_PORT']}/healthcheck",
+                               timeout=2).status_code == 200, timeout=60, what="Flower")
+
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends to the terminal's process group
+    proc.wait(timeout=60)
+    for port in ports.values():
+        wait_for(lambda p=port: not port_open(p), timeout=30, what=f"port {port} to close")
