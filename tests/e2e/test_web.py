@@ -145,3 +145,33 @@ def test_phone_layout(live, browser):
     assert pg.evaluate("document.documentElement.scrollWidth") <= 390
     pg.screenshot(path=SHOTS / "phone.png", full_page=True)
     context.close()
+
+
+def test_flower_shows_the_worker_and_the_tasks(live, page):
+    import httpx
+
+    from core.devstack import wait_for
+
+    # Flower's /api needs auth or this switch; the web pages do not.
+    _, flower = live.stack.start_flower({"FLOWER_UNAUTHENTICATED_API": "true"})
+
+    def online() -> bool:
+        workers = httpx.get(f"{flower}/workers", params={"json": 1}, timeout=30).json()["data"]
+        return any(w["hostname"].startswith("worker1@") and w["status"] for w in workers)
+
+    # A heartbeat seen means Flower's event queue is subscribed: later events reach it.
+    wait_for(online, timeout=60, what="Flower to see the worker online", every=0.5)
+    job = live.submit("sha256", {"text": "seen by flower"})
+    live.wait_terminal(job["id"])
+
+    def succeeded() -> bool:
+        tasks = httpx.get(f"{flower}/api/tasks", timeout=30).json().values()
+        return any(job["id"] in (t.get("args") or "") and t["state"] == "SUCCESS" for t in tasks)
+
+    wait_for(succeeded, timeout=60, what="Flower to show the task", every=0.5)
+    page.goto(f"{flower}/workers")
+    page.get_by_text("worker1@").first.wait_for()
+    page.screenshot(path=SHOTS / "flower-workers.png", full_page=True)
+    page.goto(f"{flower}/tasks")
+    page.get_by_text("batchlab.run_job").first.wait_for()
+    page.screenshot(path=SHOTS / "flower-tasks.png", full_page=True)
