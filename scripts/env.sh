@@ -4,6 +4,7 @@ export MOTO_SQS_PORT=${MOTO_SQS_PORT:-4566}
 export MOTO_DYNAMODB_PORT=${MOTO_DYNAMODB_PORT:-4567}
 export API_PORT=${API_PORT:-8000}
 export FLOWER_PORT=${FLOWER_PORT:-5555}
+export WORKER_METRICS_PORT=${WORKER_METRICS_PORT:-9101}
 # moto accepts any credentials; these never reach AWS because of the endpoints below.
 export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-testing}
 export AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-testing}

@@ -345,9 +345,10 @@ def _configure_flower() -> None:
             elif arg == "--address" and i + 1 < len(sys.argv):
                 address = sys.argv[i + 1]
         if address not in ("127.0.0.1", "localhost", "::1"):
-            logger.warning(
-                "Flower listens on %r without a password: set BATCHLAB_FLOWER_USER and "
-                "BATCHLAB_FLOWER_PASSWORD, or --address=127.0.0.1", address or "all interfaces"
+            # Flower can revoke tasks and shut workers down: never open beyond loopback.
+            raise SystemExit(
+                f"refusing to start Flower on {address or 'all interfaces'!r} without a password: "
+                "set BATCHLAB_FLOWER_USER and BATCHLAB_FLOWER_PASSWORD, or --address=127.0.0.1"
             )
 
 

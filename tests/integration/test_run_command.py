@@ -22,7 +22,7 @@ def port_open(port: int) -> bool:
 @pytest.fixture(scope="module")
 def run_command(tmp_path_factory):
     ports = {name: str(free_port()) for name in ("API_PORT", "FLOWER_PORT", "MOTO_SQS_PORT",
-                                                  "MOTO_DYNAMODB_PORT")}
+                                                  "MOTO_DYNAMODB_PORT", "WORKER_METRICS_PORT")}
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BATCHLAB_"))}
     log = (tmp_path_factory.mktemp("run") / "run.log").open("wb")
     proc = subprocess.Popen([str(ROOT / "scripts" / "run")], cwd=ROOT, env={**env, **ports},
@@ -55,6 +55,8 @@ def test_run_then_curl_a_job_then_ctrl_c(run_command):
     assert "<app-root" in httpx.get(f"{api}/").text  # the web app is served at /
     wait_for(lambda: httpx.get(f"http://127.0.0.1:{ports['FLOWER_PORT']}/healthcheck",
                                timeout=2).status_code == 200, timeout=60, what="Flower")
+    worker_metrics = httpx.get(f"http://127.0.0.1:{ports['WORKER_METRICS_PORT']}/metrics").text
+    assert 'batchlab_jobs_finished_total{status="COMPLETED",type="sha256"} 1.0' in worker_metrics
 
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends to the terminal's process group
     proc.wait(timeout=60)

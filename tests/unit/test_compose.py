@@ -22,7 +22,7 @@ def test_environment_names_are_settings_or_standard_aws():
     aws = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_ENDPOINT_URL"}
     for name, service in compose()["services"].items():
         for key in service.get("environment", {}):
-            assert key in fields | aws | {"PYTHONUNBUFFERED", "SERVICES"}, (name, key)
+            assert key in fields | aws | {"PYTHONUNBUFFERED", "SERVICES", "REMAP_SIGTERM"}, (name, key)
 
 
 def test_values_parse_as_settings():
@@ -40,3 +40,10 @@ def test_commands_match_the_procfile():
         "celery", "-A", "tasks", "worker"]
     assert "uvicorn api.main:app" in procfile and services["api"]["command"][1] == "api.main:app"
     assert services["bootstrap"]["command"][:3] == ["python", "-m", "core.bootstrap"]
+
+
+def test_worker_soft_shutdown_and_flower_password():
+    services = compose()["services"]
+    assert services["worker"]["environment"]["REMAP_SIGTERM"] == "SIGQUIT"
+    assert "--address=0.0.0.0" in services["flower"]["command"]
+    assert services["flower"]["environment"]["BATCHLAB_FLOWER_PASSWORD"].startswith("${FLOWER_PASSWORD:?")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import sys
 
 import pytest
 from celery import Celery
@@ -257,3 +258,23 @@ def test_a_failed_event_publish_is_logged_not_raised(aws, monkeypatch, caplog):
         dispatcher = app.events.Dispatcher(conn, hostname="w1@vm", buffer_while_offline=False)
         dispatcher.send("worker-heartbeat", freq=2.0)  # would raise without the override
     assert "not published to SNS" in caplog.text
+
+
+@pytest.mark.parametrize("argv", [["celery", "flower"], ["celery", "flower", "--address=0.0.0.0"]])
+def test_flower_refuses_to_listen_beyond_loopback_without_a_password(monkeypatch, argv):
+    monkeypatch.delenv("FLOWER_BASIC_AUTH", raising=False)
+    monkeypatch.delenv("FLOWER_ADDRESS", raising=False)
+    monkeypatch.setattr(events_sqs.settings, "flower_user", None)
+    monkeypatch.setattr(events_sqs.settings, "flower_password", None)
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit, match="without a password"):
+        events_sqs._configure_flower()
+
+
+def test_flower_on_loopback_needs_no_password(monkeypatch):
+    monkeypatch.delenv("FLOWER_BASIC_AUTH", raising=False)
+    monkeypatch.setattr(events_sqs.settings, "flower_user", None)
+    monkeypatch.setattr(events_sqs.settings, "flower_password", None)
+    monkeypatch.setattr(sys, "argv", ["celery", "flower", "--address=127.0.0.1"])
+    events_sqs._configure_flower()
+    assert "FLOWER_BASIC_AUTH" not in os.environ
