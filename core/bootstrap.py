@@ -35,7 +35,7 @@ def _table_spec() -> dict:
 
 
 def _owner_index() -> dict:
-    # KEYS_ONLY: see core.store.list_jobs for why.
+    # KEYS_ONLY: see core.listing for why.
     return {
         "IndexName": settings.owner_index_name,
         "KeySchema": [

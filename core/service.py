@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from core import metrics, store
+from core import listing, metrics, store
 from core.errors import (
     BackendUnavailable,
     IdempotencyMismatch,
@@ -142,7 +142,7 @@ def get_job(job_id: str, *, owner_id: str | None = None) -> Job:
 def list_jobs(
     *, owner_id: str, status: JobStatus | None, limit: int, cursor: str | None
 ) -> JobPage:
-    return store.list_jobs(owner_id=owner_id, status=status, limit=limit, cursor=cursor)
+    return listing.list_jobs(owner_id=owner_id, status=status, limit=limit, cursor=cursor)
 
 
 def cancel_job(job_id: str, *, owner_id: str | None = None) -> Job:

@@ -25,8 +25,8 @@ from pydantic import ValidationError
 
 from core import metrics, store
 from core.aws import client
-from core.meter import meter
 from core.job_types import REGISTRY, HandlerError, JobCancelled
+from core.meter import meter
 from core.settings import settings
 from core.status import TERMINAL, JobStatus
 

@@ -6,7 +6,6 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, Response
-
 from fastapi.responses import JSONResponse
 
 from api.deps import EnqueueDep, EnqueueManyDep, KeyOwnerDep

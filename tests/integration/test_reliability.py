@@ -7,10 +7,7 @@ before the DLQ, 1 s long polls.
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -19,7 +16,7 @@ import httpx
 import pytest
 
 from core.devstack import Stack, wait_for
-from tests.conftest import TERMINAL, Live
+from tests.conftest import Live
 
 FAST = {
     "BATCHLAB_VISIBILITY_TIMEOUT": "10",
