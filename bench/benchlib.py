@@ -414,9 +414,20 @@ def print_table(title: str, headers: Sequence[str], rows: Iterable[Sequence[obje
         print("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=False)))
 
 
+def _finite(value: object) -> object:
+    """NaN → None, recursively, so the output is strict JSON."""
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
 def print_json(summary: dict) -> None:
     print("\nJSON:")
-    print(json.dumps(summary, indent=2, sort_keys=False))
+    print(json.dumps(_finite(summary), indent=2, sort_keys=False, allow_nan=False))
 
 
 def machine() -> dict[str, object]:
@@ -531,15 +542,56 @@ def pyspy_record(pid: int, seconds: float, out: Path, *, gil: bool = False):
     return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def pyspy_top(path: Path, *, top: int = 12) -> dict[str, list[tuple[str, float]]]:
-    """Self and inclusive time per function (share of samples, %) from collapsed stacks."""
+#: Frames worth showing in a profile's inclusive list (the rest are frameworks' plumbing).
+PROFILE_FRAMES = (
+    "api/",
+    "core/",
+    "tasks/",
+    "moto/sqs/",
+    "moto/sns/",
+    "moto/dynamodb/",
+    "moto/core/responses",
+    "moto/core/serialize",
+    "moto/core/utils",
+    "celery/events/",
+    "celery/app/amqp",
+    "celery/app/base",
+    "kombu/transport/SQS",
+    "kombu/messaging",
+    "kombu/message",
+    "botocore/client.py:BaseClient._make",
+    "botocore/auth",
+    "botocore/parsers",
+    "botocore/serialize",
+    "botocore/hooks",
+    "fastapi/routing",
+    "fastapi/_compat",
+    "fastapi/encoders",
+    "fastapi/dependencies",
+    "anyio/to_thread",
+    "starlette/concurrency",
+    "pydantic/",
+    "httptools",
+    "uvicorn/protocols",
+    "logging/",
+    "json/",
+    "billiard/",
+    "celery/concurrency/asynpool",
+    "celery/worker/request",
+    "celery/app/trace",
+)
+
+
+def pyspy_top(path: Path, *, top: int = 15) -> dict[str, list[tuple[str, float]]]:
+    """From collapsed stacks: the leaf functions with most samples ("self") and the
+    PROFILE_FRAMES functions with most samples under them ("inclusive"), in % of samples."""
     from collections import Counter
 
     self_time: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
     total = 0
     if not path.exists():
-        return {"samples": [], "self": [], "inclusive": []}
+        return {"samples": 0, "self": [], "inclusive": []}
     for line in path.read_text(errors="replace").splitlines():
         stack, _, n = line.rpartition(" ")
         if not stack or not n.isdigit():
@@ -550,39 +602,21 @@ def pyspy_top(path: Path, *, top: int = 12) -> dict[str, list[tuple[str, float]]
         for frame in stack.split(";"):
             name, _, where = frame.partition(" (")
             module = where.split(":")[0].rstrip(")")
-            for marker in ("site-packages/", "lib/python3"):
+            for marker in ("site-packages/", "lib/python3.11/"):
                 if marker in module:
                     module = module.split(marker, 1)[1]
             if "/work/" in module:
-                module = module.split("/")[-2] + "/" + module.split("/")[-1]
+                module = "/".join(module.split("/")[-2:])
             frames.append(f"{module}:{name}")
         if frames:
             self_time[frames[-1]] += count
         for f in set(frames):
-            inclusive[f] += count
-    skip = (
-        "threading.py",
-        "runpy",
-        "click/",
-        "uvicorn/main",
-        "uvicorn/_compat",
-        "asyncio/runners",
-        "celery/bin",
-        "celery/__main__",
-        "<module>",
-        "process.py",
-        "popen_fork",
-        "billiard/",
-    )
+            if f.startswith(PROFILE_FRAMES):
+                inclusive[f] += count
 
-    def pct(counter: Counter[str], filt: bool) -> list[tuple[str, float]]:
-        items = [
-            (k, v) for k, v in counter.most_common() if not (filt and any(s in k for s in skip))
-        ]
-        return [(k, round(100 * v / total, 1)) for k, v in items[:top]] if total else []
+    def pct(counter: Counter[str]) -> list[tuple[str, float]]:
+        return (
+            [(k, round(100 * v / total, 1)) for k, v in counter.most_common(top)] if total else []
+        )
 
-    return {
-        "samples": [("total", float(total))],
-        "self": pct(self_time, False),
-        "inclusive": pct(inclusive, True),
-    }
+    return {"samples": total, "self": pct(self_time), "inclusive": pct(inclusive)}
