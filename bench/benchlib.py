@@ -575,10 +575,7 @@ PROFILE_FRAMES = (
     "uvicorn/protocols",
     "logging/",
     "json/",
-    "billiard/",
-    "celery/concurrency/asynpool",
     "celery/worker/request",
-    "celery/app/trace",
 )
 
 
