@@ -19,6 +19,9 @@ _urls = queue_urls()
 # No host in the URL: boto3 takes the endpoint from AWS_ENDPOINT_URL(_SQS),
 # or real AWS when unset.
 broker_url = "sqs://"
+# kombu's SQS transport, refilling the prefetch buffer in batches (tasks/transport.py);
+# tasks/events_sqs.py swaps in its subclass when events are on.
+broker_transport = "tasks.transport:Transport"
 broker_transport_options = {
     "region": settings.aws_region,
     "predefined_queues": {settings.queue_name: {"url": _urls.jobs}},

@@ -95,6 +95,7 @@ from kombu.transport import SQS
 from kombu.utils.objects import cached_property
 
 from core.settings import settings
+from tasks import transport as batching
 
 logger = logging.getLogger(__name__)
 
@@ -175,8 +176,8 @@ def own_queue_name(queue: str) -> str | None:
 # ----------------------------------------------------------------------- transport
 
 
-class Channel(SQS.Channel):
-    """kombu's SQS channel with events/pidbox over SNS (see the module docstring)."""
+class Channel(batching.Channel):
+    """Our SQS channel (tasks.transport) with events/pidbox over SNS (see the module docstring)."""
 
     @cached_property
     def predefined_queues(self):
@@ -258,8 +259,8 @@ class Channel(SQS.Channel):
         return queues
 
 
-class Transport(SQS.Transport):
-    """kombu's SQS transport, plus fanout (SNS) for Celery's events and remote control."""
+class Transport(batching.Transport):
+    """Our SQS transport (tasks.transport), plus fanout (SNS) for Celery's events and remote control."""
 
     Channel = Channel
     implements = SQS.Transport.implements.extend(exchange_type=frozenset(["direct", "fanout"]))

@@ -106,7 +106,7 @@ def test_cost_report_counts_every_process(olive):
     report = wait_for(
         lambda: (r := live.http.get("/api/cost").json())["jobsFinished"] == n
         and r["requests"].get("sqs.DeleteMessage") == n and r,
-        timeout=30, what="every process's meter to be flushed",
+        timeout=90, what="every process's meter to be flushed",
     )
     assert report["jobsCreated"] == CREATED + FAILING
     assert report["processes"] >= 3  # the API, the worker's main process and its pool child
