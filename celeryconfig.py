@@ -70,7 +70,9 @@ worker_hijack_root_logger = False
 # swaps in its transport); BATCHLAB_EVENTS_ENABLED=false turns all of it off.
 worker_enable_remote_control = settings.events_enabled
 worker_send_task_events = settings.events_enabled
-task_send_sent_event = settings.events_enabled
+# No task-sent event: it would be one synchronous SNS publish on the API's hot
+# path per job, for a timestamp DynamoDB already holds (CreatedAt).
+task_send_sent_event = False
 
 if __name__ == "__main__":
     import pprint
