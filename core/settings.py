@@ -55,7 +55,8 @@ class Settings(BaseSettings):
     # The simulate type's `crash` knob kills the worker process: for tests and demos only.
     simulate_crash_enabled: bool = False
     # SIGTERM: how long a worker lets its running job finish before giving it back.
-    shutdown_grace_seconds: float = Field(default=30.0, ge=0)
+    # Celery 5.7's soft shutdown waits this long even when the job finishes sooner.
+    shutdown_grace_seconds: float = Field(default=15.0, ge=0)
     frontend_dist: str = "frontend/dist/batchlab/browser"
     flower_url: str = "http://127.0.0.1:5555"
     # /api/queues: job counts come from a capped, cached Scan (see core/stats.py).

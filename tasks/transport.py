@@ -1,4 +1,10 @@
-"""kombu's SQS transport with one change: the prefetch buffer is refilled in batches.
+"""kombu's SQS transport with two changes.
+
+1. Messages given back (unacknowledged at shutdown, or a lost pool child's)
+   become visible at once. kombu hides them for ``wait_time_seconds`` (20 s)
+   instead, so another worker would wait that long for them.
+
+2. The prefetch buffer is refilled in batches.
 
 kombu asks SQS for as many messages as the worker has free prefetch slots, and
 asks again as soon as one slot frees. With acks_late a slot frees when a job
@@ -30,6 +36,16 @@ class QoS(SQS.QoS):
 
 class Channel(SQS.Channel):
     QoS = QoS
+
+    def _put(self, queue, message, **kwargs):
+        if not message.get("redelivered"):
+            return super()._put(queue, message, **kwargs)
+        # A restore: the message is still in SQS, invisible; make it visible now.
+        self.sqs(queue=self.canonical_queue_name(queue)).change_message_visibility(
+            QueueUrl=self._new_queue(queue),
+            ReceiptHandle=message["properties"]["delivery_tag"],
+            VisibilityTimeout=0,
+        )
 
 
 class Transport(SQS.Transport):
