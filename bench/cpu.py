@@ -78,6 +78,7 @@ def main() -> int:
     parser.add_argument("--idle-seconds", type=float, default=5.0, help="idle baseline span")
     parser.add_argument("--profile", action="store_true", help="py-spy --gil, first round")
     args = parser.parse_args()
+    git_at_start = bl.git_state()  # others commit concurrently: record what was measured
     pairs = [p for p in PAIRS if args.events == "both" or p == f"events-{args.events}"]
 
     stack = bl.Stack(Path(tempfile.mkdtemp(prefix="bench-cpu-")))
@@ -206,7 +207,7 @@ def main() -> int:
     summary: dict = {
         "benchmark": "cpu",
         "machine": bl.machine(),
-        "git": bl.git_state(),
+        "git": {"atStart": git_at_start, "atEnd": bl.git_state()},
         "method": {
             "jobsPerRound": args.jobs,
             "rounds": args.rounds,

@@ -131,6 +131,7 @@ def main() -> int:
     parser.add_argument("--purge-every", type=float, default=0.5, help="queue purge period (s)")
     parser.add_argument("--procs", type=int, default=2, help="load-generator processes")
     args = parser.parse_args()
+    git_at_start = bl.git_state()  # others commit concurrently: record what was measured
     levels = [int(x) for x in args.concurrency.split(",")]
 
     stack = bl.Stack(Path(tempfile.mkdtemp(prefix="bench-create-")), extra_env=ENV)
@@ -209,7 +210,7 @@ def main() -> int:
     summary: dict = {
         "benchmark": "create",
         "machine": bl.machine(),
-        "git": bl.git_state(),
+        "git": {"atStart": git_at_start, "atEnd": bl.git_state()},
         "method": {
             "rounds": args.rounds,
             "secondsPerRound": args.seconds,

@@ -230,6 +230,7 @@ def main() -> int:
     parser.add_argument("--target-seconds", type=float, default=60.0, help="(c) duration")
     parser.add_argument("--profile", action="store_true", help="(c) py-spy the API and workers")
     args = parser.parse_args()
+    git_at_start = bl.git_state()  # others commit concurrently: record what was measured
 
     env = {} if args.events == "on" else {"BATCHLAB_EVENTS_ENABLED": "false"}
     stack = bl.Stack(Path(tempfile.mkdtemp(prefix="bench-e2e-")), extra_env=env)
@@ -237,7 +238,7 @@ def main() -> int:
     summary: dict = {
         "benchmark": "e2e",
         "machine": bl.machine(),
-        "git": bl.git_state(),
+        "git": {"atStart": git_at_start},
         "settings": {
             "eventsEnabled": args.events == "on",
             "jobType": BODY["type"],
@@ -415,6 +416,7 @@ def main() -> int:
     finally:
         stack.stop_all()
     summary["seconds"] = round(time.monotonic() - started_at, 1)
+    summary["git"]["atEnd"] = bl.git_state()
 
     # ---- output
     lat = summary["latency"]

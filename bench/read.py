@@ -84,6 +84,7 @@ def main() -> int:
     )
     parser.add_argument("--procs", type=int, default=2, help="load-generator processes")
     args = parser.parse_args()
+    git_at_start = bl.git_state()  # others commit concurrently: record what was measured
     levels = [int(x) for x in args.concurrency.split(",")]
 
     stack = bl.Stack(Path(tempfile.mkdtemp(prefix="bench-read-")))
@@ -148,7 +149,7 @@ def main() -> int:
     summary: dict = {
         "benchmark": "read",
         "machine": bl.machine(),
-        "git": bl.git_state(),
+        "git": {"atStart": git_at_start, "atEnd": bl.git_state()},
         "method": {
             "rounds": args.rounds,
             "secondsPerRound": args.seconds,
