@@ -3,8 +3,8 @@
 Values come from core.settings; see the README's configuration table.
 
 Throughput vs. visibility (measured: default polling_interval=1 with prefetch 1
-gives ~5 jobs/s per worker): we take up to ``worker_prefetch`` messages per
-ReceiveMessage (one request for up to 10 jobs, which also cuts SQS cost) and
+gives ~5 jobs/s per worker): we prefetch ``worker_prefetch`` messages, refill
+the buffer in batches (tasks/transport.py: ~0.2 ReceiveMessage per job), and
 poll again 0.1 s after an empty long poll. The price: prefetched messages wait
 behind the running job and their visibility timeout runs meanwhile, so
 prefetch × longest job must stay under VisibilityTimeout, or set
