@@ -270,7 +270,9 @@ def test_flower_shows_the_worker_online_and_each_task_with_its_job_id(site):
         assert task["sent"] is None  # no task-sent event: see celeryconfig.py
     worker = site.wait_worker_status(site.worker_name, online=True)
     assert worker["task-succeeded"] >= 3
-    assert worker["freq"] == 2.0
+    # The heartbeat interval itself (one every 2 s) is checked by the events-cost test;
+    # Flower's "freq" is the last worker event's, which need not be a heartbeat.
+    assert worker["freq"] > 0
 
 
 def test_remote_control_inspect_ping_and_flower_worker_details(site):
