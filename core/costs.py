@@ -76,8 +76,8 @@ def start_flusher(role: str) -> None:
         while not stop.wait(settings.meter_flush_seconds):
             try:
                 flush(role)
-            except (BotoCoreError, ClientError) as exc:
-                log.debug("meter flush failed: %r", exc)
+            except Exception as exc:  # noqa: BLE001 - keep metering; the next flush carries all
+                log.warning("meter flush failed: %r", exc)
 
     def final() -> None:
         stop.set()

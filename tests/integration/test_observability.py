@@ -105,6 +105,7 @@ def test_cost_report_counts_every_process(olive):
     n = CREATED + FAILING
     report = wait_for(
         lambda: (r := live.http.get("/api/cost").json())["jobsFinished"] == n
+        and r["jobsCreated"] == n
         and r["requests"].get("sqs.DeleteMessage") == n and r,
         timeout=90, what="every process's meter to be flushed",
     )
