@@ -311,25 +311,15 @@ def start_job(job_id: str, *, lease_seconds: int, redelivered: bool = False) -> 
     that lost the job can never write its terminal state.
     """
     now = int(time.time())
-    if redelivered:
-        return _transition(
-            job_id,
-            from_=(JobStatus.QUEUED, JobStatus.PROCESSING),
-            to=JobStatus.PROCESSING,
-            set_values={"StartedAt": now_iso(), "LeaseExpiresAt": now + lease_seconds, "Progress": 0},
-            increment_attempts=True,
-        )
+    # A redelivery may take over any PROCESSING job; otherwise only one whose lease ran out.
+    lease_check = None if redelivered else "#s = :fq OR LeaseExpiresAt < :now"
     return _transition(
         job_id,
         from_=(JobStatus.QUEUED, JobStatus.PROCESSING),
         to=JobStatus.PROCESSING,
-        set_values={
-            "StartedAt": now_iso(),
-            "LeaseExpiresAt": now + lease_seconds,
-            "Progress": 0,
-        },
-        extra_condition="#s = :fq OR LeaseExpiresAt < :now",
-        extra_values={":fq": JobStatus.QUEUED.value, ":now": now},
+        set_values={"StartedAt": now_iso(), "LeaseExpiresAt": now + lease_seconds, "Progress": 0},
+        extra_condition=lease_check,
+        extra_values={":fq": JobStatus.QUEUED.value, ":now": now} if lease_check else None,
         increment_attempts=True,
     )
 

@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from core import metrics, store
 from core.aws import client
+from core.job import Job
 from core.job_types import REGISTRY, HandlerError, JobCancelled
 from core.meter import meter
 from core.settings import settings
@@ -150,18 +151,17 @@ _FINISHED = {"completed": "COMPLETED", "failed": "FAILED", DEAD_LETTER: "FAILED"
 
 def handle_delivery(job_id: str, *, enqueue: Enqueue, delivery: Delivery | None = None) -> str:
     """Process one delivery and record its outcome in metrics; see :func:`_process`."""
-    job_type = ["unknown"]
-    outcome = _process(job_id, enqueue=enqueue, delivery=delivery or Delivery(), job_type=job_type)
+    outcome, job_type = _process(job_id, enqueue=enqueue, delivery=delivery or Delivery())
     if outcome in _FINISHED:
-        metrics.JOBS_FINISHED.labels(job_type[0], _FINISHED[outcome]).inc()
+        metrics.JOBS_FINISHED.labels(job_type, _FINISHED[outcome]).inc()
         meter().count_job("finished")
     elif outcome == "retry":
-        metrics.JOBS_RETRIED.labels(job_type[0]).inc()
+        metrics.JOBS_RETRIED.labels(job_type).inc()
     return outcome
 
 
-def _process(job_id: str, *, enqueue: Enqueue, delivery: Delivery, job_type: list[str]) -> str:
-    """Process one delivery; returns what happened (for logs and tests).
+def _process(job_id: str, *, enqueue: Enqueue, delivery: Delivery) -> tuple[str, str]:
+    """Process one delivery; returns what happened (for logs and tests) and the job's type.
 
     Steps:
       1. start: QUEUED/expired-PROCESSING → PROCESSING, Attempts+1 (the attempt token);
@@ -171,14 +171,19 @@ def _process(job_id: str, *, enqueue: Enqueue, delivery: Delivery, job_type: lis
          delayed message (DelaySeconds) for a retry.
     """
     if delivery.receive_count >= settings.max_receive_count:
-        return _last_receive(job_id, enqueue)
+        return _last_receive(job_id, enqueue), "unknown"
     started = store.start_job(
         job_id, lease_seconds=settings.visibility_timeout, redelivered=delivery.receive_count > 1
     )
     if not started.ok:
-        return _skip(job_id, started.item, enqueue)
+        return _skip(job_id, started.item, enqueue), "unknown"
     job = store.job_from_item(started.item)
-    job_type[0] = job.type
+    return _run(job, enqueue=enqueue, delivery=delivery), job.type
+
+
+def _run(job: Job, *, enqueue: Enqueue, delivery: Delivery) -> str:
+    """Run a started job's handler and write the attempt's outcome."""
+    job_id = job.id
     attempt = job.attempts
     log.info("job %s attempt %d/%d: %s started", job_id, attempt, job.max_attempts, job.type)
 
