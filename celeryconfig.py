@@ -38,8 +38,6 @@ broker_transport_options = {
     },
 }
 broker_connection_retry_on_startup = True
-# Publishing (the API's send) gives up quickly so a dead SQS is a prompt 503.
-task_publish_retry_policy = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 
 task_default_queue = settings.queue_name
 task_create_missing_queues = False

@@ -1,12 +1,13 @@
 """Create benchmark: POST /api/jobs against the same backend calls made directly with boto3.
 
     .venv/bin/python bench/create.py [--concurrency 1,4,16] [--rounds 5] [--seconds 3]
-                                     [--events both|on|off]
+                                     [--events on|off|both]
 
-Method. One private moto stack (SQS+SNS and DynamoDB, two processes) and, with
-``--events both`` (the default), two API processes on it: ``api`` with the default
-settings (Celery events on: each submit also publishes a ``task-sent`` event to
-SNS) and ``api-noevents`` (BATCHLAB_EVENTS_ENABLED=false). No worker runs.
+Method. One private moto stack (SQS+SNS and DynamoDB, two processes) and an API
+process on it with the default settings (``api``); with ``--events both`` a second
+one with BATCHLAB_EVENTS_ENABLED=false (``api-noevents``) too. (The API sends no
+Celery event since the task-sent event went, so the two should measure the same.)
+No worker runs.
 
 For each concurrency C, the variants run as closed loops of C threads for
 ``--seconds`` each (bounded by ``--max-ops``), interleaved round by round with the
@@ -14,11 +15,13 @@ order rotated every round (A B R, B R A, R A B, ...). The C threads are spread o
 ``--procs`` load processes (default 2): one Python process of 16 boto3 threads
 saturates its GIL before moto does, which would understate the raw rate.
 
-* ``api*``: each thread has its own httpx.Client (keep-alive, kept across rounds) and POSTs a sha256
-  job with a small payload; a request counts if it answered 202.
+* ``api*``: each thread has its own keep-alive urllib3 client (``benchlib.Http``, kept
+  across rounds: boto3's own HTTP stack, so both variants pay the same client cost) and
+  POSTs a sha256 job with a small payload; a request counts if it answered 202.
 * ``raw``: each thread has its own boto3 DynamoDB and SQS clients and, per job,
   makes the calls the API makes: PutItem of an item of the same shape with
-  ConditionExpression=attribute_not_exists(JobId), then SendMessage to the jobs
+  ConditionExpression=attribute_not_exists(JobId) and ReturnConsumedCapacity=TOTAL
+  (the API's request meter asks for it), then SendMessage to the jobs
   queue with the body of a real Celery message captured from the API.
 
 moto slows down as a queue deepens, so a background thread purges the jobs queue
@@ -34,6 +37,7 @@ load processes together (100% = one core) during the variant's rounds. Target: a
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import threading
@@ -78,15 +82,16 @@ def job_item(job_id: str) -> dict:
 
 
 def api_factory(url: str):
-    """In a load process: per thread an httpx.Client POSTing BODY (202 expected)."""
+    """In a load process: per thread a keep-alive client POSTing BODY (202 expected)."""
+    body = json.dumps(BODY).encode()
 
     def make(_: int):
-        http = httpx.Client(base_url=url, timeout=30)
+        http = bl.Http(url)
 
         def op(_: int) -> None:
-            resp = http.post("/api/jobs", json=BODY)
-            if resp.status_code != 202:
-                raise RuntimeError(f"HTTP {resp.status_code}: {resp.text[:200]}")
+            resp = http.post_json("/api/jobs", body)
+            if resp.status != 202:
+                raise RuntimeError(f"HTTP {resp.status}: {resp.data[:200]!r}")
 
         return op
 
@@ -106,6 +111,7 @@ def raw_factory(env: dict[str, str], queue_url: str, template: str):
                 Item=job_item(str(uuid.uuid4())),
                 ConditionExpression="attribute_not_exists(JobId)",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                ReturnConsumedCapacity="TOTAL",  # the API's meter asks for it (core.meter)
             )
             sqs.send_message(QueueUrl=queue_url, MessageBody=template)
 
@@ -125,7 +131,7 @@ def main() -> int:
     parser.add_argument(
         "--events",
         choices=("both", "on", "off"),
-        default="both",
+        default="on",
         help="API variants: default settings (events on), events off, or both",
     )
     parser.add_argument("--purge-every", type=float, default=0.5, help="queue purge period (s)")

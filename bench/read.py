@@ -10,10 +10,12 @@ variants run as closed loops of C threads (spread over ``--procs`` load
 processes) for ``--seconds`` each, interleaved round by round, order alternating
 (A R, R A, ...):
 
-* ``api``: per thread an httpx.Client (keep-alive); GET /api/jobs/{id} of a random
+* ``api``: per thread a keep-alive urllib3 client (``benchlib.Http``: boto3's own HTTP
+  stack, so both variants pay the same client cost); GET /api/jobs/{id} of a random
   id of the set; counts if it answered 200.
-* ``raw``: per thread a boto3 DynamoDB client; GetItem (eventually consistent, as
-  the API reads) of a random id of the same set; counts if the item came back.
+* ``raw``: per thread a boto3 DynamoDB client; the API's call: GetItem (eventually
+  consistent, with ReturnConsumedCapacity=TOTAL as the API's request meter asks) of a
+  random id of the same set; counts if the item came back.
 
 Reported per concurrency and variant: throughput (req/s), p50/p95/p99 latency
 (medians over rounds), the ratio api/raw (median of per-round ratios) and CPU%
@@ -41,13 +43,13 @@ TARGET = 0.8
 
 def api_factory(url: str, ids: list[str]):
     def make(index: int):
-        http = httpx.Client(base_url=url, timeout=30)
+        http = bl.Http(url)
         rnd = random.Random(index)
 
         def op(_: int) -> None:
             resp = http.get(f"/api/jobs/{rnd.choice(ids)}")
-            if resp.status_code != 200:
-                raise RuntimeError(f"HTTP {resp.status_code}: {resp.text[:200]}")
+            if resp.status != 200:
+                raise RuntimeError(f"HTTP {resp.status}: {resp.data[:200]!r}")
 
         return op
 
@@ -61,7 +63,10 @@ def raw_factory(env: dict[str, str], ids: list[str]):
 
         def op(_: int) -> None:
             resp = ddb.get_item(
-                TableName=bl.TABLE, Key={"JobId": {"S": rnd.choice(ids)}}, ConsistentRead=False
+                TableName=bl.TABLE,
+                Key={"JobId": {"S": rnd.choice(ids)}},
+                ConsistentRead=False,
+                ReturnConsumedCapacity="TOTAL",  # the API's meter asks for it (core.meter)
             )
             if "Item" not in resp:
                 raise RuntimeError("item not found")

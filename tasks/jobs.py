@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery.exceptions import Reject
 from celery.worker.request import Request
 
+from tasks import messages
 from tasks.celery_app import app
 from tasks.execution import DEAD_LETTER, Delivery, handle_delivery
 
@@ -14,15 +15,12 @@ RUN_JOB = "batchlab.run_job"
 def enqueue_job(job_id: str, *, delay_seconds: int | None = None) -> None:
     """Send the JobId-only message. A delay uses SQS DelaySeconds (≤ 900 s), never
     a Celery ETA: an ETA longer than the visibility timeout runs the task twice."""
-    options = {} if not delay_seconds else {"DelaySeconds": min(int(delay_seconds), 900)}
-    app.send_task(RUN_JOB, args=[job_id], **options)
+    messages.send(job_id, task_name=RUN_JOB, delay_seconds=delay_seconds)
 
 
 def enqueue_many(job_ids: list[str]) -> list[str]:
     """Batch send (SendMessageBatch, 10 per request); returns the JobIds not accepted."""
-    from tasks.batch import enqueue_jobs
-
-    return enqueue_jobs(job_ids, task_name=RUN_JOB)
+    return messages.send_many(job_ids, task_name=RUN_JOB)
 
 
 class SqsRequest(Request):
