@@ -21,10 +21,21 @@ _PROBLEM = {"content": {"application/problem+json": {}}}
 _ERRORS = {400: _PROBLEM, 401: _PROBLEM, 403: _PROBLEM, 413: _PROBLEM, 415: _PROBLEM, 422: _PROBLEM, 503: _PROBLEM}
 
 
+def job_response(job: Job, *, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """The job as JSON, serialised once by pydantic. (Returned as a model, FastAPI would
+    first validate it again against ``response_model``: ~5% of the CPU of a GET.)
+    The routes keep ``response_model=Job`` for the OpenAPI document."""
+    return Response(
+        job.model_dump_json(by_alias=True),
+        status_code=status_code,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
 @router.post("", status_code=202, response_model=Job, responses=_ERRORS)
 def submit_job(
     request: JobCreate,
-    response: Response,
     enqueue: EnqueueDep,
     key_owner: KeyOwnerDep,
     idempotency_key: Annotated[
@@ -35,17 +46,16 @@ def submit_job(
             description="Repeat a submit safely: same key and body → the same job, no second message.",
         ),
     ] = None,
-) -> Job:
+) -> Response:
     job, created = service.submit_job(
         request=service.with_owner(request, key_owner),
         enqueue=enqueue,
         idempotency_key=idempotency_key,
     )
-    response.headers["Location"] = f"/api/jobs/{job.id}"
-    response.headers["Retry-After"] = str(settings.retry_after_seconds)
+    headers = {"Location": f"/api/jobs/{job.id}", "Retry-After": str(settings.retry_after_seconds)}
     if not created:
-        response.headers["Idempotent-Replayed"] = "true"
-    return job
+        headers["Idempotent-Replayed"] = "true"
+    return job_response(job, status_code=202, headers=headers)
 
 
 @router.post(
@@ -110,9 +120,9 @@ def list_jobs(
 
 
 @router.get("/{job_id}", response_model=Job, responses={404: _PROBLEM, 422: _PROBLEM, 503: _PROBLEM})
-def get_job(job_id: UUID, response: Response, key_owner: KeyOwnerDep) -> Job:
-    response.headers["Cache-Control"] = "no-store"
-    return service.get_job(str(job_id), owner_id=key_owner)
+def get_job(job_id: UUID, key_owner: KeyOwnerDep) -> Response:
+    job = service.get_job(str(job_id), owner_id=key_owner)
+    return job_response(job, headers={"Cache-Control": "no-store"})
 
 
 @router.post(
