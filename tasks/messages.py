@@ -13,10 +13,12 @@ workers, so a change that breaks them fails loudly.
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any
 
 from celery.utils import uuid
+from celery.utils.nodenames import anon_nodename
 from kombu.asynchronous.aws.sqs.message import AsyncMessage
 from kombu.serialization import dumps as serialize
 from kombu.utils.json import dumps
@@ -39,11 +41,22 @@ def _channel() -> Any:
     return found
 
 
+@functools.cache
+def _origin(pid: int) -> str:
+    """The ``origin`` header Celery would set, ``gen<pid>@<host>``, once per process
+    (Celery calls gethostname for every message)."""
+    return anon_nodename()
+
+
 def message_body(job_id: str, *, task_name: str) -> str:
     """The SQS MessageBody of one Celery task message whose only argument is ``job_id``."""
     channel = _channel()
     queue = app.conf.task_default_queue
-    headers, properties, body, _ = app.amqp.as_task_v2(uuid(), task_name, args=[job_id])
+    # argsrepr/kwargsrepr given: Celery's saferepr of them was a third of this function.
+    headers, properties, body, _ = app.amqp.as_task_v2(
+        uuid(), task_name, args=[job_id], argsrepr=repr([job_id]), kwargsrepr="{}",
+        origin=_origin(os.getpid()),
+    )
     content_type, encoding, payload = serialize(body, serializer="json")
     message = channel.prepare_message(
         payload, None, content_type, encoding, headers, {**properties, "delivery_mode": 2}
