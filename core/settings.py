@@ -63,8 +63,10 @@ class Settings(BaseSettings):
     stats_cache_seconds: float = Field(default=5.0, ge=0)
     stats_max_items: int = Field(default=10_000, ge=100)
 
-    # Celery events over SNS fanout (Flower's live view); each is an SNS publish.
+    # Celery events over SNS fanout (Flower's live view), up to ten per SNS PublishBatch.
     events_enabled: bool = True
+    # How long an event may wait for nine more before its batch is sent (tasks/sns_batch.py).
+    events_batch_seconds: float = Field(default=0.25, ge=0, le=5)
     # Names this process's event/reply queues (default: the host name); set it where host
     # names change on every start (containers), see tasks/events_sqs.py.
     events_node: str | None = None

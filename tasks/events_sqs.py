@@ -13,9 +13,11 @@ nothing but Flower's auth, and Celery runs exactly as before (no events, no SNS)
 What the subclass changes (each override is small and named below):
 
 * ``exchange_declare``: the event exchange (``batchlab-events``) is declared *fanout*, so
-  every event is one SNS Publish to the topic ``batchlab-events``.
-* ``_put_fanout``: events are best effort. A failed Publish is logged and dropped, never
-  raised into the task publish (the API's ``task-sent``) or the worker loop. The SNS client
+  events go to the SNS topic ``batchlab-events``.
+* ``_put_fanout``: events are best effort, and batched. Each event goes to a background
+  thread that sends up to ten per SNS PublishBatch (tasks/sns_batch.py, after at most
+  ``BATCHLAB_EVENTS_BATCH_SECONDS``); a failure is logged and dropped, never raised into
+  the worker loop. Remote-control messages keep kombu's immediate Publish. The SNS client
   gets the bounded timeouts of ``core.aws`` (``_new_boto_client``).
 * ``_delete_message``: kombu 5.7 deletes no-ack messages through its asynchronous client,
   which needs an event loop; outside the worker (Flower's event thread, ``celery inspect``)
@@ -92,9 +94,11 @@ from celery.app.control import Control as _CeleryControl
 from kombu import pidbox
 from kombu.exceptions import KombuError
 from kombu.transport import SQS
+from kombu.utils.json import dumps
 from kombu.utils.objects import cached_property
 
 from core.settings import settings
+from tasks import sns_batch
 from tasks import transport as batching
 
 logger = logging.getLogger(__name__)
@@ -220,10 +224,19 @@ class Channel(batching.Channel):
     def _put_fanout(self, exchange, message, routing_key, **kwargs):
         if exchange != EVENT_EXCHANGE:
             return super()._put_fanout(exchange, message, routing_key, **kwargs)
+        # What kombu's _put_fanout would Publish, handed to the batcher instead.
         try:
-            super()._put_fanout(exchange, message, routing_key, **kwargs)
+            attributes = message.get("properties", {}).get("message_attributes")
+            item = sns_batch.Pending(
+                client=self.fanout.get_client(exchange),
+                topic_arn=self.fanout._get_or_create_topic(exchange),
+                message=dumps(message),
+                attributes=self.fanout.serialise_message_attributes(attributes) or None,
+            )
         except (BotoCoreError, ClientError, KombuError, OSError) as exc:
             logger.warning("Celery event %s not published to SNS: %r", routing_key, exc)
+            return
+        sns_batch.batcher(settings.events_batch_seconds).submit(item)
 
     def _new_boto_client(self, service, region, access_key_id, secret_access_key,
                          session_token=None, config=None):

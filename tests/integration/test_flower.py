@@ -33,10 +33,21 @@ DEADLINE = 60
 
 @dataclass(frozen=True)
 class Call:
+    """One recorded request; a PublishBatch is one Call per message, sharing ``request``."""
+
     service: str  # "sqs" | "sns" | other
     action: str
     target: str  # SQS queue name or SNS topic name
     routing_key: str | None = None  # of a published Celery event
+    request: int = 0  # index of the HTTP request in the recording
+
+
+PUBLISH = ("Publish", "PublishBatch")
+
+
+def sns_requests(calls: list[Call]) -> int:
+    """SNS publish requests (what SNS bills), however many messages each carried."""
+    return len({c.request for c in calls if c.service == "sns" and c.action in PUBLISH})
 
 
 class MotoRecorder:
@@ -58,15 +69,15 @@ class MotoRecorder:
     def calls(self) -> list[Call]:
         text = httpx.get(f"{self.endpoint}/moto-api/recorder/download-recording", timeout=30).text
         calls = []
-        for line in text.splitlines():
+        for index, line in enumerate(text.splitlines()):
             try:
-                calls.append(self._parse(json.loads(line)))
+                calls += self._parse(json.loads(line), index)
             except ValueError:
                 continue  # two threads wrote at once: rare, and only undercounts
         return calls
 
     @staticmethod
-    def _parse(entry: dict) -> Call:
+    def _parse(entry: dict, index: int) -> list[Call]:
         headers = {k.lower(): v for k, v in entry["headers"].items()}
         body = entry.get("body") or ""
         if entry.get("body_encoded"):
@@ -75,16 +86,23 @@ class MotoRecorder:
         if target_header.startswith("AmazonSQS."):
             params = json.loads(body or "{}")
             queue = params.get("QueueUrl", params.get("QueueName", "")).rsplit("/", 1)[-1]
-            return Call("sqs", target_header.split(".", 1)[1], queue)
+            return [Call("sqs", target_header.split(".", 1)[1], queue, request=index)]
         form = {k: v[0] for k, v in parse_qs(body).items()}
         action = form.get("Action", "")
         topic = form.get("TopicArn", form.get("Name", "")).rsplit(":", 1)[-1]
-        routing_key = None
+        service = "sns" if "sns" in headers.get("authorization", "") else "other"
         if action == "Publish":
-            message = json.loads(form["Message"])
-            routing_key = message["properties"]["delivery_info"]["routing_key"]
-        return Call("sns" if "sns" in headers.get("authorization", "") else "other",
-                    action, topic, routing_key)
+            bodies = [form["Message"]]
+        elif action == "PublishBatch":
+            bodies = [v for k, v in sorted(form.items())
+                      if k.startswith("PublishBatchRequestEntries.member.") and k.endswith(".Message")]
+        else:
+            return [Call(service, action, topic, request=index)]
+        return [Call(service, action, topic, routing_key(b), request=index) for b in bodies]
+
+
+def routing_key(message: str) -> str:
+    return json.loads(message)["properties"]["delivery_info"]["routing_key"]
 
 
 @dataclass
@@ -335,7 +353,8 @@ def test_events_cost_per_task_and_per_worker_minute(site, capsys):
     site.wait_completed(ids)
     site.flower_tasks_for(ids)
     calls = site.recorder.calls()
-    publishes = Counter(c.routing_key for c in calls if c.action == "Publish")
+    publishes = Counter(c.routing_key for c in calls if c.action in PUBLISH)
+    requests = sns_requests(calls)
     producer = publishes["task.sent"]
     worker_task = publishes["task.multi"] + sum(
         v for k, v in publishes.items() if k and k.startswith("task.") and k not in (
@@ -355,12 +374,14 @@ def test_events_cost_per_task_and_per_worker_minute(site, capsys):
     idle_calls = wait_for(beats, timeout=90, what="15 heartbeats", every=0.5)
     minutes = (time.monotonic() - started) / 60
     heartbeats = sum(1 for c in idle_calls if c.routing_key == "worker.heartbeat")
-    idle = Counter(f"{kind(c)} {c.action}" for c in idle_calls)
+    per_request = {c.request: c for c in idle_calls}.values()  # a PublishBatch counts once
+    idle = Counter(f"{kind(c)} {c.action}" for c in per_request)
 
     report = {
         "tasks": n,
         "per task: SNS Publish by the producer (task-sent, off)": producer / n,
-        "per task: SNS Publish by the worker (task events)": worker_task / n,
+        "per task: events published by the worker (received, started, succeeded)": worker_task / n,
+        "per task: SNS requests (PublishBatch, up to 10 events each)": requests / n,
         "task window: SQS calls on Flower's event queue": dict(flower_calls),
         "task window: heartbeat publishes among them": window_heartbeats,
         "heartbeat publishes per worker-minute": round(heartbeats / minutes, 1),
@@ -372,7 +393,22 @@ def test_events_cost_per_task_and_per_worker_minute(site, capsys):
         print("\nevents cost:", json.dumps(report, indent=1))
     assert producer == 0  # the API sends no task-sent event (celeryconfig.py)
     assert 0 < worker_task <= 3 * n
+    assert {c.action for c in calls if c.service == "sns" and c.routing_key} == {"PublishBatch"}
+    assert requests < worker_task + window_heartbeats  # batched: fewer requests than events
     assert 20 <= heartbeats / minutes <= 40  # one every 2 s
+
+
+def test_a_stopped_worker_flushes_its_last_events(site):
+    """Events wait in a batch for up to 0.25 s; at exit the batch goes out (worker-offline)."""
+    worker = site.stack.start_worker()
+    name = worker_name(worker)
+    site.wait_worker_status(name, online=True)
+    site.recorder.reset()
+    worker.stop(timeout=60)
+
+    offline = [c for c in site.recorder.calls() if c.routing_key == "worker.offline"]
+    assert [c.action for c in offline] == ["PublishBatch"]
+    assert site.wait_worker_status(name, online=False)["status"] is False
 
 
 def test_flower_shows_a_killed_worker_offline_by_its_missing_heartbeats(site):

@@ -13,6 +13,7 @@ from celery.app.control import Control as CeleryControl
 from celery.events.event import get_exchange
 from kombu import Connection, Consumer, pidbox
 from kombu.transport import SQS
+from kombu.transport.SQS.SNS import SNS as SnsFanout
 from kombu.utils.objects import cached_property
 
 from tasks import events_sqs
@@ -253,11 +254,21 @@ def test_a_failed_event_publish_is_logged_not_raised(aws, monkeypatch, caplog):
     def boom(*args, **kwargs):
         raise OSError("SNS unreachable")
 
-    monkeypatch.setattr(SQS.Channel, "_put_fanout", boom)
+    monkeypatch.setattr(SnsFanout, "_get_or_create_topic", boom)
     with app.connection_for_write() as conn:
         dispatcher = app.events.Dispatcher(conn, hostname="w1@vm", buffer_while_offline=False)
         dispatcher.send("worker-heartbeat", freq=2.0)  # would raise without the override
-    assert "not published to SNS" in caplog.text
+    assert "Celery event worker.heartbeat not published to SNS" in caplog.text
+
+
+def test_the_kombu_sns_fanout_internals_we_use_are_unchanged():
+    assert params(SnsFanout.get_client) == ["self", "exchange_name"], UPGRADE.format(
+        what="SnsFanout.get_client")
+    assert params(SnsFanout._get_or_create_topic) == ["self", "exchange_name"], UPGRADE.format(
+        what="SnsFanout._get_or_create_topic")
+    assert params(SnsFanout.serialise_message_attributes) == ["message_attributes"]
+    assert "self.fanout.publish(" in inspect.getsource(SQS.Channel._put_fanout), UPGRADE.format(
+        what="Channel._put_fanout (how kombu publishes fanout messages)")
 
 
 @pytest.mark.parametrize("argv", [["celery", "flower"], ["celery", "flower", "--address=0.0.0.0"]])
