@@ -10,7 +10,7 @@ waits for all of them to finish and for every meter to be flushed; the phase's
 figures are the difference of two /api/cost snapshots divided by its jobs.
 Phase A submits one POST per job (8 threads); phase B uses POST /api/jobs:batch
 with 100 jobs per request. Prices: core.settings (SQS $0.40/M requests, SNS
-$0.50/M publishes, DynamoDB $0.625/M write units, $0.125/M read units).
+$0.50/M publish requests (a PublishBatch of ≤ 64 KB is one), DynamoDB $0.625/M write units, $0.125/M read units).
 Idle cost (long polls of waiting workers) is measured over 30 s without jobs.
 """
 
@@ -63,7 +63,7 @@ def per_job(before: dict, after: dict) -> dict:
     out = {
         "jobs": jobs,
         "sqsRequests": share(lambda k: k.startswith("sqs.")),
-        "snsRequests": share(lambda k: k == "sns.Publish"),
+        "snsRequests": share(lambda k: k in ("sns.Publish", "sns.PublishBatch")),
         "dynamodbWriteRequests": share(lambda k: k.startswith("dynamodb.") and k.split(".")[1] in WRITES),
         "dynamodbReadRequests": share(lambda k: k.startswith("dynamodb.") and k.split(".")[1] not in WRITES
                                       and not k.endswith(":meter")),

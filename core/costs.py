@@ -151,6 +151,7 @@ def report() -> CostReport:
 
     pj = {
         "sqsRequests": per_job(total("sqs.")),
+        # Publish and PublishBatch (≤ 10 events, well under 64 KB: billed as one request).
         "snsRequests": per_job(total("sns.Publish")),
         "dynamodbRequests": per_job(total("dynamodb.")),
         "dynamodbWriteRequests": per_job(

@@ -50,7 +50,7 @@ export interface RequestCount {
 
 const REQUEST_LABELS: readonly (readonly [keyof CostPerJob, string])[] = [
   ['sqsRequests', 'SQS requests'],
-  ['snsRequests', 'SNS publishes'],
+  ['snsRequests', 'SNS publish requests'],
   ['dynamodbRequests', 'DynamoDB requests'],
   ['dynamodbWriteRequests', 'DynamoDB write requests'],
   ['dynamodbWriteUnits', 'DynamoDB write capacity units'],
