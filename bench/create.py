@@ -1,6 +1,6 @@
 """Create benchmark: POST /api/jobs against the same backend calls made directly with boto3.
 
-    .venv/bin/python bench/create.py [--concurrency 1,4,16] [--rounds 7] [--seconds 3]
+    .venv/bin/python bench/create.py [--concurrency 1,4,16] [--rounds 9] [--seconds 3]
                                      [--events on|off|both]
 
 Method. One private moto stack (SQS+SNS and DynamoDB, two processes) and an API
@@ -125,7 +125,7 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("--concurrency", default="1,4,16", help="comma-separated thread counts")
-    parser.add_argument("--rounds", type=int, default=7, help="rounds per variant and concurrency")
+    parser.add_argument("--rounds", type=int, default=9, help="rounds per variant and concurrency")
     parser.add_argument("--seconds", type=float, default=3.0, help="length of one round")
     parser.add_argument("--max-ops", type=int, default=5000, help="cap on requests per round")
     parser.add_argument(

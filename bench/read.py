@@ -1,6 +1,6 @@
 """Read benchmark: GET /api/jobs/{id} against a raw DynamoDB GetItem of the same keys.
 
-    .venv/bin/python bench/read.py [--concurrency 1,4,16] [--rounds 7] [--seconds 3]
+    .venv/bin/python bench/read.py [--concurrency 1,4,16] [--rounds 9] [--seconds 3]
                                    [--jobs 500]
 
 Method. One private moto stack and one API process with the default settings; no
@@ -81,7 +81,7 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("--concurrency", default="1,4,16", help="comma-separated thread counts")
-    parser.add_argument("--rounds", type=int, default=7, help="rounds per variant and concurrency")
+    parser.add_argument("--rounds", type=int, default=9, help="rounds per variant and concurrency")
     parser.add_argument("--seconds", type=float, default=3.0, help="length of one round")
     parser.add_argument("--max-ops", type=int, default=10000, help="cap on requests per round")
     parser.add_argument(
