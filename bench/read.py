@@ -10,9 +10,9 @@ variants run as closed loops of C threads (spread over ``--procs`` load
 processes) for ``--seconds`` each, interleaved round by round, order alternating
 (A R, R A, ...):
 
-* ``api``: per thread a keep-alive urllib3 client (``benchlib.Http``: boto3's own HTTP
-  stack, so both variants pay the same client cost); GET /api/jobs/{id} of a random
-  id of the set; counts if it answered 200.
+* ``api``: per thread a keep-alive client (``benchlib.Http``: http.client, the lightest
+  client, so the rate measures the server); GET /api/jobs/{id} of a random id of the
+  set; counts if it answered 200.
 * ``raw``: per thread a boto3 DynamoDB client; the API's call: GetItem (eventually
   consistent, with ReturnConsumedCapacity=TOTAL as the API's request meter asks) of a
   random id of the same set; counts if the item came back.
