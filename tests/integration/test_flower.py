@@ -395,6 +395,9 @@ def test_events_cost_per_task_and_per_worker_minute(site, capsys):
     assert 0 < worker_task <= 3 * n
     assert {c.action for c in calls if c.service == "sns" and c.routing_key} == {"PublishBatch"}
     assert requests < worker_task + window_heartbeats  # batched: fewer requests than events
+    # Flower deletes what one receive brought with one request (DeleteMessageBatch).
+    deletes = flower_calls["DeleteMessage"] + flower_calls["DeleteMessageBatch"]
+    assert deletes <= flower_calls["ReceiveMessage"] < worker_task + window_heartbeats
     assert 20 <= heartbeats / minutes <= 40  # one every 2 s
 
 

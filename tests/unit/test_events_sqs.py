@@ -59,6 +59,10 @@ def test_celery_kombu_flower_are_the_pinned_versions():
                               "secret_access_key", "session_token", "config"]),
         ("_delete_message", ["self", "queue_name", "message"]),
         ("_receive_message", ["self", "queue", "max_number_of_messages", "wait_time_seconds"]),
+        ("_messages_to_python", ["self", "messages", "queue"]),
+        ("_message_to_python", ["self", "message", "queue_name", "q_url"]),
+        ("_prepare_json_payload", ["self", "text"]),
+        ("_decode_python_message_body", ["self", "raw_body"]),
         ("_lookup", ["self", "exchange", "routing_key", "default"]),
         ("sqs", ["self", "queue"]),
         ("_resolve_queue_url", ["self", "queue"]),
@@ -75,6 +79,10 @@ def test_the_kombu_sqs_internals_we_rely_on_are_unchanged():
     assert "self.hub = " in channel_init, UPGRADE.format(what="Channel.hub")
     assert isinstance(inspect.getattr_static(SQS.Channel, "predefined_queues"), cached_property)
     # Still the crash we work around: no-ack deletes go through the async client.
+    # The no-ack branch our _messages_to_python batches: decode, parse, delete one by one.
+    to_python = inspect.getsource(SQS.Channel._message_to_python)
+    assert "self._noack_queues" in to_python and "self._delete_message(" in to_python, (
+        UPGRADE.format(what="Channel._message_to_python"))
     assert "self.asynsqs(" in inspect.getsource(SQS.Channel._delete_message), UPGRADE.format(
         what="Channel._delete_message (the no-ack crash may be fixed: drop our override)")
     assert SQS.Transport.implements.exchange_type == frozenset({"direct"}), UPGRADE.format(
@@ -245,6 +253,37 @@ def test_events_fan_out_through_sns_to_a_reused_queue_without_an_event_loop(aws)
     attributes = sqs.get_queue_attributes(
         QueueUrl=url, AttributeNames=["MessageRetentionPeriod"])["Attributes"]
     assert attributes["MessageRetentionPeriod"] == "60"
+
+
+def test_flower_deletes_the_events_of_one_receive_with_one_batch_request(aws):
+    from core import meter
+
+    meter.install()  # counts this process's AWS requests by operation
+    sqs, _ = aws
+    app = _app(sqs.create_queue(QueueName="batchlab-jobs")["QueueUrl"])
+    _receive_one_event(app)  # creates and subscribes the event queue
+    got: list[dict] = []
+    with app.connection_for_read() as conn:
+        receiver = app.events.Receiver(conn, handlers={"*": got.append})
+        with Consumer(conn.channel(), [receiver.queue], callbacks=[receiver._receive],
+                      no_ack=True, accept=["json"]):
+            with app.connection_for_write() as out:
+                dispatcher = app.events.Dispatcher(out, hostname="w1@vm")
+                for i in range(3):
+                    dispatcher.send("worker-heartbeat", freq=2.0, n=i)
+            before = dict(meter.meter().requests)
+            while len(got) < 3:
+                conn.drain_events(timeout=10)
+    requests = {k[1]: n - before.get(k, 0) for k, n in meter.meter().requests.items()
+                if k[0] == "sqs"}
+
+    assert sorted(e["n"] for e in got) == [0, 1, 2]
+    assert requests.get("DeleteMessage", 0) == 0
+    assert 1 <= requests["DeleteMessageBatch"] <= requests["ReceiveMessage"]
+    url = sqs.get_queue_url(QueueName=sqs_name("events", events_sqs.node()))["QueueUrl"]
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert attributes["ApproximateNumberOfMessages"] == "0"
+    assert attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
 
 
 def test_a_failed_event_publish_is_logged_not_raised(aws, monkeypatch, caplog):
