@@ -1,11 +1,14 @@
 """The web app in a real Chromium (Debian's package) against the real local stack.
 
-Screenshots go to docs/screenshots/ (the README shows them).
+Screenshots go to a temporary directory, or with BATCHLAB_SCREENSHOTS=1 to
+docs/screenshots/ (the README shows them), so a plain test run leaves the tree as it was.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +18,11 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "docs" / "screenshots"
+SHOTS = (
+    ROOT / "docs" / "screenshots"
+    if os.environ.get("BATCHLAB_SCREENSHOTS") == "1"
+    else Path(tempfile.mkdtemp(prefix="batchlab-screenshots-"))
+)
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
