@@ -402,8 +402,9 @@ def test_events_cost_per_task_and_per_worker_minute(site, capsys):
 
 
 def test_a_stopped_worker_flushes_its_last_events(site):
-    """Events wait in a batch for up to 0.25 s; at exit the batch goes out (worker-offline)."""
-    worker = site.stack.start_worker()
+    """At exit the pending batch goes out (worker-offline), not after its wait: the wait is
+    set to the maximum, 5 s, longer than the worker takes to exit after sending it."""
+    worker = site.stack.start_worker({"BATCHLAB_EVENTS_BATCH_SECONDS": "5"})
     name = worker_name(worker)
     site.wait_worker_status(name, online=True)
     site.recorder.reset()
