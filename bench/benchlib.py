@@ -208,6 +208,25 @@ class Http:
         return self._request("POST", path, body, {"Content-Type": "application/json"})
 
 
+def job_poster(url: str, body: dict, ids: list[str]) -> Callable[[int], Callable[[int], None]]:
+    """A ``closed_loop`` factory: per thread an HTTP client POSTing ``body`` to
+    /api/jobs and appending each new JobId to ``ids``."""
+    payload = json.dumps(body).encode()
+
+    def make(_: int) -> Callable[[int], None]:
+        http = Http(url)
+
+        def op(_: int) -> None:
+            resp = http.post_json("/api/jobs", payload)
+            if resp.status != 202:
+                raise RuntimeError(f"HTTP {resp.status}: {resp.data[:200]!r}")
+            ids.append(json.loads(resp.data)["id"])
+
+        return op
+
+    return make
+
+
 def queue_depth(sqs, url: str) -> tuple[int, int]:
     attrs = sqs.get_queue_attributes(
         QueueUrl=url,

@@ -139,16 +139,7 @@ def main() -> int:
                 p = procs[pair]
                 api_pid, w_pid = p["api"].pid, p["worker"].pid
                 ids: list[str] = []
-
-                def poster(_: int, url: str = p["url"], ids: list[str] = ids):
-                    http = httpx.Client(base_url=url, timeout=30)
-
-                    def op(_: int) -> None:
-                        resp = http.post("/api/jobs", json=BODY)
-                        resp.raise_for_status()
-                        ids.append(resp.json()["id"])
-
-                    return op
+                poster = bl.job_poster(p["url"], BODY, ids)
 
                 spies = {}
                 if args.profile and r == 0 and bl.pyspy_available():

@@ -433,25 +433,12 @@ def main() -> int:
             )
         ],
     )
+    cpu_keys = ("moto-sqs", "moto-dynamodb", "api", "w1-main", "w1-child", "w2-main",
+                "w2-child", "bench", "machine", "others")
     bl.print_table(
         f"(b) capacity phases (window {args.window:g} s; CPU% 100 = one core)",
-        [
-            "phase",
-            "done/s",
-            "submit/s",
-            "depth",
-            "e2e p50 ms",
-            "moto-sqs",
-            "moto-ddb",
-            "api",
-            "w1-main",
-            "w1-child",
-            "w2-main",
-            "w2-child",
-            "bench",
-            "machine",
-            "others",
-        ],
+        ["phase", "done/s", "submit/s", "depth", "e2e p50 ms",
+         *(k.replace("dynamodb", "ddb") for k in cpu_keys)],
         [
             [
                 p["label"],
@@ -459,21 +446,7 @@ def main() -> int:
                 p["submittedPerSecond"],
                 p["meanVisibleDepth"],
                 p["endToEndP50Ms"],
-                *(
-                    p["cpuPercent"].get(k, float("nan"))
-                    for k in (
-                        "moto-sqs",
-                        "moto-dynamodb",
-                        "api",
-                        "w1-main",
-                        "w1-child",
-                        "w2-main",
-                        "w2-child",
-                        "bench",
-                        "machine",
-                        "others",
-                    )
-                ),
+                *(p["cpuPercent"].get(k, float("nan")) for k in cpu_keys),
             ]
             for p in phases
         ],

@@ -31,8 +31,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import benchlib as bl  # noqa: E402
@@ -102,18 +100,7 @@ def main() -> int:
         stack.start_moto()
         api, url = stack.start_api()
         ids: list[str] = []
-
-        def creator(_: int):
-            http = httpx.Client(base_url=url, timeout=30)
-
-            def op(_: int) -> None:
-                resp = http.post("/api/jobs", json=BODY)
-                resp.raise_for_status()
-                ids.append(resp.json()["id"])
-
-            return op
-
-        made = bl.closed_loop(creator, concurrency=8, seconds=120, max_ops=args.jobs)
+        made = bl.closed_loop(bl.job_poster(url, BODY, ids), concurrency=8, seconds=120, max_ops=args.jobs)
         print(f"created {len(ids)} jobs in {made.seconds:.1f} s", flush=True)
         sqs = bl.aws(stack, "sqs")
         sqs.purge_queue(QueueUrl=sqs.get_queue_url(QueueName=bl.QUEUE)["QueueUrl"])

@@ -27,7 +27,6 @@ SUMMARY_ATTRIBUTES = (
 _SUMMARY_NAMES = {"#n": "Name", "#t": "Type", "#s": "Status"}
 
 
-
 def _encode_cursor(key: dict[str, Any]) -> str:
     raw = json.dumps(_unmarshal(key), separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")

@@ -29,7 +29,6 @@ _ser = TypeSerializer()
 _de = TypeDeserializer()
 
 
-
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
