@@ -17,6 +17,8 @@ from api.routes import health, job_types, jobs, ops, queues
 from core import costs, metrics
 from core.settings import settings
 
+_NO_TELEMETRY = {"tracing": False, "metrics": False, "logs": False}
+
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -33,6 +35,7 @@ def create_app() -> FastAPI:
         summary="Asynchronous batch jobs: FastAPI → DynamoDB → Celery over SQS → workers.",
         version="0.1.0",
         lifespan=lifespan,
+        telemetry=None if settings.otel_enabled else _NO_TELEMETRY,
     )
     problems.install(app)
     app.add_middleware(

@@ -15,7 +15,7 @@ order rotated every round (A B R, B R A, R A B, ...). The C threads are spread o
 ``--procs`` load processes (default 2): one Python process of 16 boto3 threads
 saturates its GIL before moto does, which would understate the raw rate.
 
-* ``api*``: each thread has its own keep-alive client (``benchlib.Http``: http.client,
+* ``api*``: each thread has its own keep-alive client (``benchlib.Http``: a socket and httptools,
   kept across rounds; the lightest client, so the rate measures the server) and POSTs a
   sha256 job with a small payload; a request counts if it answered 202.
 * ``raw``: each thread has its own boto3 DynamoDB and SQS clients and, per job,

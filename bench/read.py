@@ -1,25 +1,30 @@
 """Read benchmark: GET /api/jobs/{id} against a raw DynamoDB GetItem of the same keys.
 
     .venv/bin/python bench/read.py [--concurrency 1,4,16] [--rounds 9] [--seconds 3]
-                                   [--jobs 500]
+                                   [--jobs 500] [--floor]
 
 Method. One private moto stack and one API process with the default settings; no
 worker runs. ``--jobs`` jobs (type sha256, small payload) are created through the
-API beforehand and the jobs queue is purged. For each concurrency C the two
+API beforehand and the jobs queue is purged. For each concurrency C the
 variants run as closed loops of C threads (spread over ``--procs`` load
-processes) for ``--seconds`` each, interleaved round by round, order alternating
-(A R, R A, ...):
+processes) for ``--seconds`` each, interleaved round by round, the order rotated
+every round (A R, R A, ... or A B C R, B C R A, ...):
 
-* ``api``: per thread a keep-alive client (``benchlib.Http``: http.client, the lightest
+* ``api``: per thread a keep-alive client (``benchlib.Http``: a socket and httptools, the lightest
   client, so the rate measures the server); GET /api/jobs/{id} of a random id of the
   set; counts if it answered 200.
 * ``raw``: per thread a boto3 DynamoDB client; the API's call: GetItem (eventually
   consistent, with ReturnConsumedCapacity=TOTAL as the API's request meter asks) of a
   random id of the same set; counts if the item came back.
+* with ``--floor``, ``floor-thread`` and ``floor-loop``: the same client against
+  ``bench/floor_app.py``, the smallest FastAPI app making raw's call, in a sync route
+  (FastAPI's thread pool, as the API) and on the event loop (no thread hop; one request
+  at a time). They split the API's gap to raw into what uvicorn + FastAPI + the thread
+  hop cost by themselves and what BatchLab's own code adds.
 
 Reported per concurrency and variant: throughput (req/s), p50/p95/p99 latency
-(medians over rounds), the ratio api/raw (median of per-round ratios) and CPU%
-(100 = one core) of the API, moto-dynamodb and the load processes. Target: api ≥ 0.8 × raw.
+(medians over rounds), each variant's ratio to raw (median of per-round ratios) and
+CPU% (100 = one core) of the API, moto-dynamodb and the load processes. Target: api ≥ 0.8 × raw.
 """
 
 from __future__ import annotations
@@ -35,17 +40,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import benchlib as bl  # noqa: E402
 
+BENCH = Path(__file__).resolve().parent
+
 BODY = {"name": "bench", "type": "sha256", "payload": {"text": "hello world"}, "ownerId": "bench"}
 TARGET = 0.8
 
 
-def api_factory(url: str, ids: list[str]):
+def api_factory(url: str, prefix: str, ids: list[str]):
     def make(index: int):
         http = bl.Http(url)
         rnd = random.Random(index)
 
         def op(_: int) -> None:
-            resp = http.get(f"/api/jobs/{rnd.choice(ids)}")
+            resp = http.get(f"{prefix}{rnd.choice(ids)}")
             if resp.status != 200:
                 raise RuntimeError(f"HTTP {resp.status}: {resp.data[:200]!r}")
 
@@ -86,6 +93,11 @@ def main() -> int:
         "--jobs", type=int, default=500, help="jobs created beforehand (the key set)"
     )
     parser.add_argument("--procs", type=int, default=2, help="load-generator processes")
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also run bench/floor_app.py's two reference routes (see the method above)",
+    )
     args = parser.parse_args()
     git_at_start = bl.git_state()  # others commit concurrently: record what was measured
     levels = [int(x) for x in args.concurrency.split(",")]
@@ -105,11 +117,18 @@ def main() -> int:
         sqs = bl.aws(stack, "sqs")
         sqs.purge_queue(QueueUrl=sqs.get_queue_url(QueueName=bl.QUEUE)["QueueUrl"])
 
-        factories = {"api": (api_factory, (url, ids)), "raw": (raw_factory, (dict(stack.env), ids))}
+        factories = {"api": (api_factory, (url, "/api/jobs/", ids))}
+        pids = {"api": api.pid}
+        if args.floor:
+            floor, floor_url = stack.start_uvicorn("floor", "floor_app:app", app_dir=BENCH)
+            factories["floor-thread"] = (api_factory, (floor_url, "/thread/", ids))
+            factories["floor-loop"] = (api_factory, (floor_url, "/loop/", ids))
+            pids["floor"] = floor.pid
+        factories["raw"] = (raw_factory, (dict(stack.env), ids))
         names = list(factories)
         pool = bl.LoadPool(args.procs, factories)
         motos = bl.stack_pids(stack)
-        all_pids = {"api": api.pid, "moto-dynamodb": motos["moto-dynamodb"], "loadgen": pool.pids}
+        all_pids = {**pids, "moto-dynamodb": motos["moto-dynamodb"], "loadgen": pool.pids}
 
         for c in levels:
             results[c] = {n: [] for n in names}
@@ -117,14 +136,14 @@ def main() -> int:
             for name in names:  # warm-up
                 pool.run(name, concurrency=c, seconds=1.0, max_ops=300)
             for r in range(args.rounds):
-                order = names if r % 2 == 0 else names[::-1]
+                order = names[r % len(names) :] + names[: r % len(names)]
                 for name in order:
                     sampler = bl.CpuSampler(all_pids).start()
                     res = pool.run(name, concurrency=c, seconds=args.seconds, max_ops=args.max_ops)
                     cpu[c][name].append(sampler.stop())
                     results[c][name].append(res)
                     print(
-                        f"c={c:<3} round {r + 1}/{args.rounds} {name:<4} {res.rate:7.1f} req/s"
+                        f"c={c:<3} round {r + 1}/{args.rounds} {name:<12} {res.rate:7.1f} req/s"
                         f"  p50 {1000 * bl.percentile(res.latencies, 50):6.1f} ms"
                         f"  errors {res.errors}",
                         flush=True,
@@ -159,17 +178,20 @@ def main() -> int:
             med["cpuPercent"] = {p: bl.median([s[p] for s in cpu[c][name]]) for p in all_pids}
             entry[name] = med
             rows.append([c, name, *(med[k] for k in bl.TABLE_KEYS), *med["cpuPercent"].values()])
-        ratio = bl.paired_ratio(results[c]["api"], results[c]["raw"], TARGET)
-        entry["ratioToRaw"] = ratio
-        ratio_rows.append(
-            [
-                c,
-                ratio["median"],
-                ratio["min"],
-                ratio["max"],
-                "yes" if ratio["meetsTarget"] else "NO",
-            ]
-        )
+        entry["ratioToRaw"] = {}
+        for name in names[:-1]:
+            ratio = bl.paired_ratio(results[c][name], results[c]["raw"], TARGET)
+            entry["ratioToRaw"][name] = ratio
+            ratio_rows.append(
+                [
+                    c,
+                    f"{name}/raw",
+                    ratio["median"],
+                    ratio["min"],
+                    ratio["max"],
+                    "yes" if ratio["meetsTarget"] else "NO",
+                ]
+            )
         summary["results"][str(c)] = entry
     summary["seconds"] = round(time.monotonic() - started_at, 1)
 
@@ -179,8 +201,8 @@ def main() -> int:
         rows,
     )
     bl.print_table(
-        f"Ratio api/raw (median of per-round ratios; target >= {TARGET})",
-        ["conc", "median", "min", "max", "meets"],
+        f"Ratio to raw (median of per-round ratios; target >= {TARGET} for api)",
+        ["conc", "ratio", "median", "min", "max", "meets"],
         ratio_rows,
     )
     bl.print_json(summary)

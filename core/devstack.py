@@ -145,16 +145,20 @@ class Stack:
         )
 
     def start_api(self, env: dict[str, str] | None = None) -> tuple[Service, str]:
+        return self.start_uvicorn("api", "api.main:app", env=env)
+
+    def start_uvicorn(
+        self, kind: str, app: str, *, app_dir: Path | None = None, env: dict[str, str] | None = None
+    ) -> tuple[Service, str]:
         port = free_port()
-        api = self.spawn(
-            "api",
-            [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1",
-             "--port", str(port), "--no-access-log"],
-            env,
-        )
+        argv = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1",
+                "--port", str(port), "--no-access-log"]
+        if app_dir is not None:
+            argv += ["--app-dir", str(app_dir)]
+        service = self.spawn(kind, argv, env)
         url = f"http://127.0.0.1:{port}"
-        api.wait_log("Application startup complete", timeout=60)
-        return api, url
+        service.wait_log("Application startup complete", timeout=60)
+        return service, url
 
     def start_worker(self, env: dict[str, str] | None = None, *args: str) -> Service:
         name_hint = self._count.get("worker", 0) + 1
