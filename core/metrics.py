@@ -1,11 +1,12 @@
 """Prometheus metrics for the API and the workers.
 
-The API is one process and serves /metrics from the default registry. A worker
-is two processes (Celery's main process polls SQS, its pool child runs jobs), so
-workers run in prometheus-client's multiprocess mode: set
-PROMETHEUS_MULTIPROC_DIR (an empty directory per worker) and
-BATCHLAB_WORKER_METRICS_PORT; the main process then serves both processes'
-metrics on that port (see tasks/celery_app.py).
+The API serves /metrics: from the default registry if it is one process, or, with
+PROMETHEUS_MULTIPROC_DIR set (an empty directory; ``scripts/run`` sets one), for all
+its uvicorn processes (WEB_CONCURRENCY, one per core). A worker is two processes
+(Celery's main process polls SQS, its pool child runs jobs), so workers always run in
+prometheus-client's multiprocess mode: set PROMETHEUS_MULTIPROC_DIR (an empty
+directory per worker) and BATCHLAB_WORKER_METRICS_PORT; the main process then serves
+both processes' metrics on that port (see tasks/celery_app.py).
 """
 
 from __future__ import annotations

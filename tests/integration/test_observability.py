@@ -127,3 +127,30 @@ def test_cost_report_counts_every_process(olive):
         dollars["sqs"] + dollars["sns"] + dollars["dynamodbWrites"] + dollars["dynamodbReads"], abs=1e-3)
     assert report["seedModel"]["monthly"]["sqs"] == 103.0
     assert report["prices"]["dynamodbPerMillionWriteUnits"] == 0.625
+
+
+def test_api_processes_report_one_metrics_view(olive, tmp_path):
+    """One uvicorn process per core (uvicorn's WEB_CONCURRENCY) with PROMETHEUS_MULTIPROC_DIR:
+    /metrics, whichever process answers, counts the requests of every process."""
+    live, _ = olive
+    prom_dir = tmp_path / "prom"
+    prom_dir.mkdir()
+    api, url = live.stack.start_api({"WEB_CONCURRENCY": "2", "PROMETHEUS_MULTIPROC_DIR": str(prom_dir)})
+    sent = 0
+
+    def both_processes_served() -> bool:
+        # A process writes its histogram file on its first HTTP request (HttpMetrics);
+        # each request here is a new connection, so either process may accept it.
+        nonlocal sent
+        for _ in range(5):
+            assert httpx.get(f"{url}/healthz", timeout=10).status_code == 200
+            sent += 1
+        return len(list(prom_dir.glob("histogram_*.db"))) >= 2
+
+    try:
+        wait_for(both_processes_served, timeout=60, what="both API processes to serve a request")
+        text = httpx.get(f"{url}/metrics", timeout=10).text
+        assert sample(text, "batchlab_http_requests_total", method="GET", route="/healthz",
+                      status="200") == sent
+    finally:
+        api.stop()
