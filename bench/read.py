@@ -36,11 +36,10 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
 
 import benchlib as bl  # noqa: E402
-
-BENCH = Path(__file__).resolve().parent
 
 BODY = {"name": "bench", "type": "sha256", "payload": {"text": "hello world"}, "ownerId": "bench"}
 TARGET = 0.8
@@ -179,7 +178,7 @@ def main() -> int:
             entry[name] = med
             rows.append([c, name, *(med[k] for k in bl.TABLE_KEYS), *med["cpuPercent"].values()])
         entry["ratioToRaw"] = {}
-        for name in names[:-1]:
+        for name in (n for n in names if n != "raw"):
             ratio = bl.paired_ratio(results[c][name], results[c]["raw"], TARGET)
             entry["ratioToRaw"][name] = ratio
             ratio_rows.append(
