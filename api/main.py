@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
@@ -52,11 +52,8 @@ def create_app() -> FastAPI:
             allow_headers=["Content-Type", "Idempotency-Key", "X-API-Key"],
             expose_headers=["Location", "Retry-After", "Idempotent-Replayed"],
         )
-    api = APIRouter(prefix="/api")
-    api.include_router(jobs.router)
-    api.include_router(job_types.router)
-    api.include_router(queues.router)
-    app.include_router(api)
+    for router in (jobs.router, job_types.router, queues.router):
+        app.include_router(router, prefix="/api")
     app.include_router(health.router)
     app.include_router(ops.router)
     app.include_router(spa.router)
