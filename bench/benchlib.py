@@ -615,6 +615,31 @@ def paired_ratio(a: Sequence[LoadResult], b: Sequence[LoadResult], target: float
     }
 
 
+def summarise_level(
+    level: int,
+    results: dict[str, list[LoadResult]],
+    cpu: dict[str, list[dict[str, float]]],
+    target: float,
+) -> tuple[dict, list[list], list[list]]:
+    """One concurrency level of a variants-against-``raw`` benchmark (create, read): per
+    variant the round medians with the median CPU% of each sampled process, and each other
+    variant's paired ratio to raw. Returns (JSON entry, table rows, ratio-table rows)."""
+    entry: dict = {}
+    rows, ratio_rows = [], []
+    for name, runs in results.items():
+        med = round_medians(runs)
+        med["cpuPercent"] = {p: median([s[p] for s in cpu[name]]) for p in cpu[name][0]}
+        entry[name] = med
+        rows.append([level, name, *(med[k] for k in TABLE_KEYS), *med["cpuPercent"].values()])
+    entry["ratioToRaw"] = {}
+    for name in (n for n in results if n != "raw"):
+        ratio = paired_ratio(results[name], results["raw"], target)
+        entry["ratioToRaw"][name] = ratio
+        meets = "yes" if ratio["meetsTarget"] else "NO"
+        ratio_rows.append([level, f"{name}/raw", ratio["median"], ratio["min"], ratio["max"], meets])
+    return entry, rows, ratio_rows
+
+
 # --------------------------------------------------------------------- profiles
 
 PYSPY = Path(sys.executable).parent / "py-spy"

@@ -210,7 +210,6 @@ def main() -> int:
             pool.close()
         stack.stop_all()
 
-    api_names = [n for n in names if n != "raw"]
     headers = ["conc", "variant", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors"]
     rows, ratio_rows = [], []
     summary: dict = {
@@ -228,26 +227,9 @@ def main() -> int:
         "results": {},
     }
     for c in levels:
-        entry: dict = {}
-        for name in names:
-            med = bl.round_medians(results[c][name])
-            med["cpuPercent"] = {p: bl.median([s[p] for s in cpu[c][name]]) for p in all_pids}
-            entry[name] = med
-            rows.append([c, name, *(med[k] for k in bl.TABLE_KEYS), *med["cpuPercent"].values()])
-        entry["ratioToRaw"] = {}
-        for name in api_names:
-            ratio = bl.paired_ratio(results[c][name], results[c]["raw"], TARGET)
-            entry["ratioToRaw"][name] = ratio
-            ratio_rows.append(
-                [
-                    c,
-                    f"{name}/raw",
-                    ratio["median"],
-                    ratio["min"],
-                    ratio["max"],
-                    "yes" if ratio["meetsTarget"] else "NO",
-                ]
-            )
+        entry, level_rows, level_ratios = bl.summarise_level(c, results[c], cpu[c], TARGET)
+        rows += level_rows
+        ratio_rows += level_ratios
         summary["results"][str(c)] = entry
     summary["seconds"] = round(time.monotonic() - started_at, 1)
 
