@@ -63,7 +63,7 @@ def per_job(before: dict, after: dict) -> dict:
     out = {
         "jobs": jobs,
         "sqsRequests": share(lambda k: k.startswith("sqs.")),
-        "snsRequests": share(lambda k: k in ("sns.Publish", "sns.PublishBatch")),
+        "snsRequests": share(lambda k: k.startswith("sns.Publish")),  # and PublishBatch, as core.costs
         "dynamodbWriteRequests": share(lambda k: k.startswith("dynamodb.") and k.split(".")[1] in WRITES),
         "dynamodbReadRequests": share(lambda k: k.startswith("dynamodb.") and k.split(".")[1] not in WRITES
                                       and not k.endswith(":meter")),
