@@ -16,11 +16,12 @@ every round (A R, R A, ... or A B C R, B C R A, ...):
 * ``raw``: per thread a boto3 DynamoDB client; the API's call: GetItem (eventually
   consistent, with ReturnConsumedCapacity=TOTAL as the API's request meter asks) of a
   random id of the same set; counts if the item came back.
-* with ``--floor``, ``floor-thread`` and ``floor-loop``: the same client against
-  ``bench/floor_app.py``, the smallest FastAPI app making raw's call, in a sync route
-  (FastAPI's thread pool, as the API) and on the event loop (no thread hop; one request
-  at a time). They split the API's gap to raw into what uvicorn + FastAPI + the thread
-  hop cost by themselves and what BatchLab's own code adds.
+* with ``--floor``, three references from ``bench/floor_app.py``, with the same client:
+  ``floor-thread`` and ``floor-loop``, the smallest FastAPI app making raw's call in a sync
+  route (FastAPI's thread pool, as the API) and on the event loop (no thread hop; one
+  request at a time); ``floor-asgi``, a plain ASGI callable (no framework) making it in a
+  thread pool. They split the API's gap to raw into what uvicorn and the HTTP round trip,
+  FastAPI, and the thread hop cost by themselves and what BatchLab's own code adds.
 
 Reported per concurrency and variant: throughput (req/s), p50/p95/p99 latency
 (medians over rounds), each variant's ratio to raw (median of per-round ratios) and
@@ -95,7 +96,7 @@ def main() -> int:
     parser.add_argument(
         "--floor",
         action="store_true",
-        help="also run bench/floor_app.py's two reference routes (see the method above)",
+        help="also run bench/floor_app.py's three references (see the method above)",
     )
     args = parser.parse_args()
     git_at_start = bl.git_state()  # others commit concurrently: record what was measured
@@ -122,7 +123,10 @@ def main() -> int:
             floor, floor_url = stack.start_uvicorn("floor", "floor_app:app", app_dir=BENCH)
             factories["floor-thread"] = (api_factory, (floor_url, "/thread/", ids))
             factories["floor-loop"] = (api_factory, (floor_url, "/loop/", ids))
+            bare, bare_url = stack.start_uvicorn("floor-asgi", "floor_app:bare", app_dir=BENCH)
+            factories["floor-asgi"] = (api_factory, (bare_url, "/asgi/", ids))
             pids["floor"] = floor.pid
+            pids["floor-asgi"] = bare.pid
         factories["raw"] = (raw_factory, (dict(stack.env), ids))
         names = list(factories)
         pool = bl.LoadPool(args.procs, factories)
