@@ -8,6 +8,7 @@ a boto3 client aimed at the stack's moto, and table/JSON output.
 from __future__ import annotations
 
 import json
+import math
 import os
 import socket
 import statistics
@@ -50,6 +51,25 @@ def percentile(values: Sequence[float], p: float) -> float:
 def median(values: Iterable[float]) -> float:
     values = [v for v in values if v == v]  # drop nan
     return statistics.median(values) if values else float("nan")
+
+
+def median_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float, float]:
+    """Distribution-free confidence interval of the median: the order statistics
+    x(k) .. x(n+1-k) for the largest k whose coverage, 1 - 2 P(B < k) with B ~ Bin(n, 1/2),
+    is still >= ``confidence``. Returns (low, high, coverage). With too few values for
+    that confidence (n < 6 at 95%) it is (min, max) and the lower coverage they give."""
+    ordered = sorted(values)
+    n = len(ordered)
+    if n == 0:
+        return float("nan"), float("nan"), 0.0
+
+    def coverage(k: int) -> float:
+        return 1 - 2 * sum(math.comb(n, i) for i in range(k)) / 2**n
+
+    k = 1
+    while 2 * (k + 1) <= n + 1 and coverage(k + 1) >= confidence:
+        k += 1
+    return ordered[k - 1], ordered[n - k], coverage(k)
 
 
 # --------------------------------------------------------------------- processes
@@ -596,22 +616,33 @@ def round_medians(runs: Sequence[LoadResult]) -> dict[str, object]:
     }
 
 
+#: Columns of the ratio table that :func:`summarise_level` fills.
+RATIO_HEADERS = ["conc", "ratio", "median", "95% CI", "min", "max", "meets"]
+
+
 def paired_ratio(a: Sequence[LoadResult], b: Sequence[LoadResult], target: float) -> dict:
-    """Median, min and max of a.rate / b.rate over rounds (each pair measured back to back)."""
+    """Median, min and max of a.rate / b.rate over rounds (each pair measured back to back),
+    the median's 95% confidence interval, and the verdict against ``target``: ``yes`` if the
+    whole interval is at or above it, ``NO`` if it is all below, ``line`` if it straddles
+    the target (the rounds cannot tell; run more of them), ``too few rounds`` under 6."""
     per_round = [x.rate / y.rate for x, y in zip(a, b, strict=True) if y.rate]
     if not per_round:
-        return {
-            "median": float("nan"),
-            "min": float("nan"),
-            "max": float("nan"),
-            "meetsTarget": False,
-        }
+        nan = float("nan")
+        return {"median": nan, "min": nan, "max": nan, "ci95": [nan, nan],
+                "meetsTarget": False, "verdict": "NO"}
     mid = median(per_round)
+    low, high, coverage = median_interval(per_round)
+    if coverage < 0.95:
+        verdict = "too few rounds"  # fewer than 6: no 95% interval
+    else:
+        verdict = "yes" if low >= target else "NO" if high < target else "line"
     return {
         "median": round(mid, 3),
         "min": round(min(per_round), 3),
         "max": round(max(per_round), 3),
+        "ci95": [round(low, 3), round(high, 3)],
         "meetsTarget": mid >= target,
+        "verdict": verdict,
     }
 
 
@@ -635,8 +666,9 @@ def summarise_level(
     for name in (n for n in results if n != "raw"):
         ratio = paired_ratio(results[name], results["raw"], target)
         entry["ratioToRaw"][name] = ratio
-        meets = "yes" if ratio["meetsTarget"] else "NO"
-        ratio_rows.append([level, f"{name}/raw", ratio["median"], ratio["min"], ratio["max"], meets])
+        low, high = ratio["ci95"]
+        ratio_rows.append([level, f"{name}/raw", ratio["median"], f"{low:.2f}–{high:.2f}",
+                           ratio["min"], ratio["max"], ratio["verdict"]])
     return entry, rows, ratio_rows
 
 

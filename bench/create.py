@@ -30,7 +30,9 @@ with MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR=false), keeping it shallow.
 
 Reported per concurrency and variant: throughput (req/s) and p50/p95/p99 latency as
 the median over rounds; the ratio api/raw as the median of the per-round ratios
-(each from two adjacent measurements); CPU% of the API, both motos and this
+(each from two adjacent measurements) with that median's 95% confidence interval
+(``benchlib.paired_ratio``: "meets" is yes only if the whole interval clears the target,
+"line" if it straddles it); CPU% of the API, both motos and this
 load processes together (100% = one core) during the variant's rounds. Target: api ≥ 0.8 × raw.
 """
 
@@ -240,7 +242,7 @@ def main() -> int:
     )
     bl.print_table(
         f"Ratio to raw (median of per-round ratios; target >= {TARGET})",
-        ["conc", "ratio", "median", "min", "max", "meets"],
+        bl.RATIO_HEADERS,
         ratio_rows,
     )
     bl.print_json(summary)

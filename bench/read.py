@@ -24,8 +24,8 @@ every round (A R, R A, ... or A B C R, B C R A, ...):
   FastAPI, and the thread hop cost by themselves and what BatchLab's own code adds.
 
 Reported per concurrency and variant: throughput (req/s), p50/p95/p99 latency
-(medians over rounds), each variant's ratio to raw (median of per-round ratios) and
-CPU% (100 = one core) of the API, moto-dynamodb and the load processes. Target: api ≥ 0.8 × raw.
+(medians over rounds), each variant's ratio to raw (median of per-round ratios, with its
+95% confidence interval and verdict as in ``bench/create.py``) and CPU% (100 = one core) of the API, moto-dynamodb and the load processes. Target: api ≥ 0.8 × raw.
 """
 
 from __future__ import annotations
@@ -188,7 +188,7 @@ def main() -> int:
     )
     bl.print_table(
         f"Ratio to raw (median of per-round ratios; target >= {TARGET} for api)",
-        ["conc", "ratio", "median", "min", "max", "meets"],
+        bl.RATIO_HEADERS,
         ratio_rows,
     )
     bl.print_json(summary)
