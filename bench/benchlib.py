@@ -53,7 +53,13 @@ def median(values: Iterable[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def median_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float, float]:
+#: Confidence of the intervals the ratio benches print.
+CONFIDENCE = 0.95
+
+
+def median_interval(
+    values: Sequence[float], confidence: float = CONFIDENCE
+) -> tuple[float, float, float]:
     """Distribution-free confidence interval of the median: the order statistics
     x(k) .. x(n+1-k) for the largest k whose coverage, 1 - 2 P(B < k) with B ~ Bin(n, 1/2),
     is still >= ``confidence``. Returns (low, high, coverage). With too few values for
@@ -632,7 +638,7 @@ def paired_ratio(a: Sequence[LoadResult], b: Sequence[LoadResult], target: float
                 "meetsTarget": False, "verdict": "NO"}
     mid = median(per_round)
     low, high, coverage = median_interval(per_round)
-    if coverage < 0.95:
+    if coverage < CONFIDENCE:
         verdict = "too few rounds"  # fewer than 6: no 95% interval
     else:
         verdict = "yes" if low >= target else "NO" if high < target else "line"
