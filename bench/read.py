@@ -25,7 +25,8 @@ every round (A R, R A, ... or A B C R, B C R A, ...):
 
 Reported per concurrency and variant: throughput (req/s), p50/p95/p99 latency
 (medians over rounds), each variant's ratio to raw (median of per-round ratios, with its
-95% confidence interval and verdict as in ``bench/create.py``) and CPU% (100 = one core) of the API, moto-dynamodb and the load processes. Target: api ≥ 0.8 × raw.
+95% confidence interval and verdict as in ``bench/create.py``) and CPU% (100 = one core)
+of the API, the reference apps, moto-dynamodb and the load processes. Target: api ≥ 0.8 × raw.
 """
 
 from __future__ import annotations

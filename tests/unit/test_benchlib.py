@@ -55,6 +55,7 @@ class _Run:
 def test_paired_ratio_verdict(ratios: list[float], verdict: str) -> None:
     result = bl.paired_ratio([_Run(100 * r) for r in ratios], [_Run(100)] * len(ratios), 0.8)
     assert result["verdict"] == verdict
+    assert result["meetsTarget"] is (verdict == "yes")  # the JSON agrees with the table
     assert result["ci95"][0] <= result["median"] <= result["ci95"][1]
 
 
