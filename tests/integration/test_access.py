@@ -167,3 +167,24 @@ def test_the_openapi_document_says_which_key_each_operation_needs(api):
             assert needs == [{"ApiKey": []}], key
         else:
             assert needs is None, key
+
+
+def _dynamodb_reads(api: Api) -> dict[str, float]:
+    """The API process's DynamoDB read requests so far, by operation (from /metrics)."""
+    counts: dict[str, float] = {}
+    for line in api.call("GET", "/metrics", "operator").text.splitlines():
+        if line.startswith('batchlab_aws_requests_total{') and 'service="dynamodb"' in line:
+            operation = line.split('operation="')[1].split('"')[0]
+            if operation in ("Query", "Scan", "BatchGetItem", "GetItem"):
+                counts[operation] = counts.get(operation, 0) + float(line.rsplit(" ", 1)[1])
+    return counts
+
+
+def test_a_tenants_counts_cost_one_query_and_one_batch_get_per_100_jobs_never_a_scan(api):
+    api.new_job()  # at least one job, so that there is something to read
+    before = _dynamodb_reads(api)
+    own = api.call("GET", "/api/queues", "tenant").json()
+    after = _dynamodb_reads(api)
+    delta = {op: after.get(op, 0) - before.get(op, 0) for op in after}
+    batches = -(-own["jobsCounted"] // 100)
+    assert delta == {**dict.fromkeys(delta, 0), "Query": 1, "BatchGetItem": batches}, delta
