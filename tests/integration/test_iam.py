@@ -39,6 +39,7 @@ ENV = {
     "BATCHLAB_SIMULATE_CRASH_ENABLED": "true",
     "BATCHLAB_METER_FLUSH_SECONDS": "0.5",
     "BATCHLAB_STATS_CACHE_SECONDS": "0",
+    "BATCHLAB_SHUTDOWN_GRACE_SECONDS": "1",  # the exit paths are recorded too; quickly
     "BATCHLAB_EVENTS_NODE": f"iam{uuid.uuid4().hex[:6]}",
     "BATCHLAB_FLOWER_USER": "iam",
     "BATCHLAB_FLOWER_PASSWORD": "iam-test-password",
