@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     # client names its ownerId. Set = every /api request needs X-API-Key, and the
     # owner comes from the key, never from the request.
     api_keys: dict[str, str] = {}
+    # Operator keys → operator names (JSON, e.g. {"0pk3y": "ops-anna"}); the name goes
+    # to the logs. An operator may call the operator-only endpoints (redrive, the global
+    # queue and cost views, /metrics) and act on every owner's jobs. Any key configured
+    # (tenant or operator) = API-key mode; none = open mode, where everything is open.
+    admin_keys: dict[str, str] = {}
     # Browser origins allowed by CORS; empty = no cross-origin access.
     cors_origins: list[str] = []
     # The simulate type's `crash` knob kills the worker process: for tests and demos only.
@@ -66,6 +71,9 @@ class Settings(BaseSettings):
     # /api/queues: job counts come from a capped, cached Scan (see core/stats.py).
     stats_cache_seconds: float = Field(default=5.0, ge=0)
     stats_max_items: int = Field(default=10_000, ge=100)
+    # A tenant's own counts: one Query on the owner index plus BatchGetItem (≤ 100 keys
+    # each) of its newest jobs, capped here (see core/stats.py for the read cost).
+    owner_stats_max_items: int = Field(default=1_000, ge=100, le=100_000)
 
     # Celery events over SNS fanout (Flower's live view), up to ten per SNS PublishBatch.
     events_enabled: bool = True
@@ -100,6 +108,23 @@ class Settings(BaseSettings):
         if self.dlq_name == self.queue_name:
             raise ValueError("BATCHLAB_DLQ_NAME must differ from BATCHLAB_QUEUE_NAME")
         return self
+
+    @model_validator(mode="after")
+    def _keys_have_one_role(self) -> Settings:
+        # A key in both maps would make its role depend on lookup order.
+        both = set(self.api_keys) & set(self.admin_keys)
+        if both:
+            raise ValueError(
+                f"{len(both)} key(s) are in both BATCHLAB_API_KEYS and BATCHLAB_ADMIN_KEYS"
+            )
+        if any(not key for key in (*self.api_keys, *self.admin_keys)):
+            raise ValueError("an API or operator key must not be empty")
+        return self
+
+    @property
+    def keyed(self) -> bool:
+        """API-key mode: some key is configured, so every non-public request needs one."""
+        return bool(self.api_keys or self.admin_keys)
 
 
 settings = Settings()

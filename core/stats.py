@@ -1,10 +1,22 @@
 """What the queue panel shows: SQS depths, job counts per status, recent throughput.
 
-Job counts come from one paginated Scan (projecting Status and FinishedAt), cached
-per process for ``stats_cache_seconds`` so that many open panels cost one scan,
-and capped at ``stats_max_items`` items (the answer then says ``truncated``).
-On real AWS a Scan reads the whole table's size in read units: with the 6 h
-TTL and the seed's 100 jobs/s that is ~2 GB, so raise the cap only knowingly.
+Two views, both cached per process for ``stats_cache_seconds`` (many open panels
+cost one read) and capped (the answer then says ``truncated``):
+
+* ``overview()``, everything (operators, open mode): the queues' depths and job
+  counts from one paginated Scan projecting Status and FinishedAt, capped at
+  ``stats_max_items`` items. On real AWS a Scan reads the whole table's size in
+  read units: with the 6 h TTL and the seed's 100 jobs/s that is ~2 GB, ~270k RCU.
+* ``owner_overview()``, one tenant's own jobs, no queue depths (they are every
+  tenant's): a Query on the KEYS_ONLY owner index for the owner's newest
+  ``owner_stats_max_items`` JobIds, then BatchGetItem (100 keys per request) of
+  their Status and FinishedAt. Read cost for N jobs: the Query reads ~100-byte
+  index entries (~0.0125 RCU each, eventually consistent), BatchGetItem 0.5 RCU per
+  item of up to 4 KB whatever the projection: ~0.51·N RCU and N/100 + 1 requests,
+  ≤ ~515 RCU at the default cap of 1,000. A Scan filtered on OwnerId would be billed
+  for the whole table (every tenant's items) on every refresh, ~500× more at the
+  seed's scale, and capping it would miscount. Projecting Status into the index
+  would make every status transition an index write too (core/listing.py).
 """
 
 from __future__ import annotations
@@ -12,7 +24,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from core.aws import client
 from core.job import _Camel
@@ -32,21 +44,32 @@ class QueueInfo(_Camel):
 
 
 class QueueOverview(_Camel):
+    # "all": every job and both queues (operators, open mode); "owner": one
+    # tenant's own jobs, without the queues and Flower (they show every tenant's work).
+    scope: Literal["all", "owner"] = "all"
+    owner_id: str | None = None
     queues: list[QueueInfo]
     jobs_by_status: dict[str, int]
     completed_per_second: float
     jobs_counted: int
     truncated: bool
-    flower_url: str
+    flower_url: str | None
 
 
 _lock = threading.Lock()
 _cached: tuple[float, QueueOverview] | None = None
+_owner_lock = threading.Lock()
+_owner_cached: dict[str, tuple[float, QueueOverview]] = {}
+_OWNER_CACHE_SIZE = 1024  # owners whose view is kept; the oldest go first
+
+
+def _since() -> str:
+    return (datetime.now(UTC) - timedelta(seconds=WINDOW_SECONDS)).isoformat().replace("+00:00", "Z")
 
 
 def _count_jobs() -> tuple[dict[str, int], int, int, bool]:
     counts = {s.value: 0 for s in JobStatus}
-    since = (datetime.now(UTC) - timedelta(seconds=WINDOW_SECONDS)).isoformat().replace("+00:00", "Z")
+    since = _since()
     recent = seen = 0
     params: dict[str, Any] = {
         "TableName": settings.table_name,
@@ -95,3 +118,83 @@ def overview() -> QueueOverview:
         )
         _cached = (time.monotonic(), result)
         return result
+
+
+def _owner_job_keys(owner_id: str) -> tuple[list[dict[str, Any]], bool]:
+    """The owner's newest JobIds (at most the cap) from the KEYS_ONLY index."""
+    cap = settings.owner_stats_max_items
+    keys: list[dict[str, Any]] = []
+    params: dict[str, Any] = {
+        "TableName": settings.table_name,
+        "IndexName": settings.owner_index_name,
+        "KeyConditionExpression": "OwnerId = :o",
+        "ExpressionAttributeValues": {":o": {"S": owner_id}},
+        "ScanIndexForward": False,
+    }
+    while True:
+        params["Limit"] = cap - len(keys) + 1  # one more than needed tells "truncated"
+        page = client("dynamodb").query(**params)
+        keys.extend({"JobId": item["JobId"]} for item in page.get("Items", []))
+        if len(keys) > cap:
+            return keys[:cap], True
+        params["ExclusiveStartKey"] = page.get("LastEvaluatedKey")
+        if not params["ExclusiveStartKey"]:
+            return keys, False
+
+
+def _owner_items(keys: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], bool]:
+    """Status and FinishedAt of ``keys``, 100 per BatchGetItem; True if some stayed
+    unprocessed after a few tries (throttled), which makes the count partial."""
+    items: list[dict[str, Any]] = []
+    for start in range(0, len(keys), 100):
+        request: dict[str, Any] = {settings.table_name: {
+            "Keys": keys[start:start + 100],
+            "ProjectionExpression": "#s, FinishedAt",
+            "ExpressionAttributeNames": {"#s": "Status"},
+        }}
+        for attempt in range(4):
+            if attempt:
+                time.sleep(0.05 * 2**attempt)  # back off before asking for the unprocessed keys
+            resp = client("dynamodb").batch_get_item(RequestItems=request)
+            items.extend(resp["Responses"].get(settings.table_name, []))
+            request = resp.get("UnprocessedKeys") or {}
+            if not request:
+                break
+        if request:
+            return items, True
+    return items, False
+
+
+def owner_overview(*, owner_id: str) -> QueueOverview:
+    """One owner's job counts and throughput (what a tenant sees on /api/queues)."""
+    now = time.monotonic()
+    with _owner_lock:
+        found = _owner_cached.get(owner_id)
+        if found and now - found[0] < settings.stats_cache_seconds:
+            return found[1]
+    keys, truncated = _owner_job_keys(owner_id)
+    items, partial = _owner_items(keys)
+    counts = {s.value: 0 for s in JobStatus}
+    since = _since()
+    recent = 0
+    for item in items:  # a job gone between Query and read (TTL) is simply absent
+        status = item["Status"]["S"]
+        counts[status] = counts.get(status, 0) + 1
+        if status == JobStatus.COMPLETED.value and item.get("FinishedAt", {}).get("S", "") >= since:
+            recent += 1
+    result = QueueOverview(
+        scope="owner",
+        owner_id=owner_id,
+        queues=[],
+        jobs_by_status=counts,
+        completed_per_second=round(recent / WINDOW_SECONDS, 3),
+        jobs_counted=len(items),
+        truncated=truncated or partial,
+        flower_url=None,
+    )
+    with _owner_lock:
+        _owner_cached.pop(owner_id, None)  # re-inserted last: the oldest go first
+        _owner_cached[owner_id] = (time.monotonic(), result)
+        while len(_owner_cached) > _OWNER_CACHE_SIZE:
+            _owner_cached.pop(next(iter(_owner_cached)))
+    return result

@@ -98,7 +98,7 @@ def submit_batch(
     return JSONResponse(body, status_code=422, media_type=PROBLEM_JSON)
 
 
-@router.get("", response_model=JobPage, responses={422: _PROBLEM, 503: _PROBLEM})
+@router.get("", response_model=JobPage, responses={401: _PROBLEM, 403: _PROBLEM, 422: _PROBLEM, 503: _PROBLEM})
 def list_jobs(
     key_owner: KeyOwnerDep,
     owner_id: Annotated[
@@ -119,7 +119,7 @@ def list_jobs(
     return service.list_jobs(owner_id=owner, status=status, limit=limit, cursor=cursor)
 
 
-@router.get("/{job_id}", response_model=Job, responses={404: _PROBLEM, 422: _PROBLEM, 503: _PROBLEM})
+@router.get("/{job_id}", response_model=Job, responses={401: _PROBLEM, 404: _PROBLEM, 422: _PROBLEM, 503: _PROBLEM})
 def get_job(job_id: UUID, key_owner: KeyOwnerDep) -> Response:
     job = service.get_job(str(job_id), owner_id=key_owner)
     return job_response(job, headers={"Cache-Control": "no-store"})
@@ -128,7 +128,7 @@ def get_job(job_id: UUID, key_owner: KeyOwnerDep) -> Response:
 @router.post(
     "/{job_id}/cancel",
     response_model=Job,
-    responses={404: _PROBLEM, 409: _PROBLEM, 422: _PROBLEM, 503: _PROBLEM},
+    responses={401: _PROBLEM, 404: _PROBLEM, 409: _PROBLEM, 422: _PROBLEM, 503: _PROBLEM},
 )
 def cancel_job(job_id: UUID, key_owner: KeyOwnerDep) -> Job:
     return service.cancel_job(str(job_id), owner_id=key_owner)

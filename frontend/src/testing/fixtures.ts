@@ -74,6 +74,10 @@ export function makeSummary(id: string, status: JobStatus = 'QUEUED'): JobSummar
 
 export function makeQueueStats(overrides: Partial<QueueStats> = {}): QueueStats {
   return {
+    scope: 'all',
+    ownerId: null,
+    jobsCounted: 20,
+    truncated: false,
     queues: [
       { name: 'batchlab-jobs', role: 'jobs', messagesVisible: 4, messagesInFlight: 2, messagesDelayed: 1 },
       { name: 'batchlab-dlq', role: 'dlq', messagesVisible: 7, messagesInFlight: 0, messagesDelayed: 0 },

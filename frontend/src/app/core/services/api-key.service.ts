@@ -15,7 +15,7 @@ export function isValidApiKey(value: string): boolean {
 
 /**
  * The optional API key (servers in API-key mode require `X-API-Key` on every `/api`
- * request and derive the owner from it). Remembered in localStorage; the API key
+ * request but `GET /api/job-types`, and derive the owner from a tenant's key). Remembered in localStorage; the API key
  * interceptor sends it while one is stored.
  */
 @Injectable({ providedIn: 'root' })

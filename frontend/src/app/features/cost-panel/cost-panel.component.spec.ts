@@ -168,6 +168,21 @@ describe('CostPanelComponent', () => {
     httpMock.expectOne('/api/cost').flush(makeCostReport());
   });
 
+  it("says the figures are for operators on a 403 (a tenant's key) and stops polling", async () => {
+    httpMock
+      .expectOne('/api/cost')
+      .flush(
+        { type: 'about:blank', title: 'Forbidden', status: 403, detail: 'needs an operator key' },
+        { status: 403, statusText: 'Forbidden', headers: { 'content-type': 'application/problem+json' } },
+      );
+    await settle();
+    expect(text('cost-operator-only')).toContain('operator');
+    expect(byTestId('cost-error')).toBeNull();
+    expect(byTestId('cost-total')).toBeNull();
+    await advance(INTERVAL * 3);
+    httpMock.expectNone('/api/cost');
+  });
+
   it('stops polling when destroyed', async () => {
     httpMock.expectOne('/api/cost').flush(makeCostReport());
     fixture.destroy();

@@ -8,6 +8,7 @@ import {
   signal,
 } from '@angular/core';
 import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
+import { takeWhile } from 'rxjs';
 
 import {
   CostByService,
@@ -69,7 +70,9 @@ const DOLLAR_LABELS: readonly (readonly [keyof CostByService, string])[] = [
 /**
  * Cost panel (on `/queues`, below the queue panel): AWS requests per job and dollars per
  * million jobs / per month at the seed's rate, beside the seed's cost model. Polls
- * `GET /api/cost`, paused while the tab is hidden.
+ * `GET /api/cost`, paused while the tab is hidden. The figures count every tenant's jobs, so
+ * with a tenant's API key the API answers 403: the panel then says they are for operators
+ * and stops polling.
  */
 @Component({
   selector: 'app-cost-panel',
@@ -84,6 +87,8 @@ export class CostPanelComponent {
 
   protected readonly report = signal<CostReport | null>(null);
   protected readonly loadError = signal<ApiError | null>(null);
+  /** True once the API answered 403: the caller's key is a tenant's, not an operator's. */
+  protected readonly operatorOnly = signal(false);
   protected readonly intervalSeconds = this.polling.intervalMs / 1000;
 
   protected readonly requestRows = computed((): RequestCostRow[] => {
@@ -162,11 +167,16 @@ export class CostPanelComponent {
   constructor() {
     this.polling
       .pollWhileVisible(() => toOutcome(this.costApi.getCostReport()))
-      .pipe(takeUntilDestroyed())
+      .pipe(
+        takeUntilDestroyed(),
+        takeWhile((outcome) => outcome.ok || outcome.error.status !== 403, true),
+      )
       .subscribe((outcome) => {
         if (outcome.ok) {
           this.report.set(outcome.value);
           this.loadError.set(null);
+        } else if (outcome.error.status === 403) {
+          this.operatorOnly.set(true);
         } else {
           this.loadError.set(outcome.error);
         }

@@ -79,6 +79,26 @@ describe('QueuePanelComponent', () => {
     expect(flower.rel).toContain('noopener');
   });
 
+  it("with a tenant's key shows only its own counts, no queues and no Flower link", async () => {
+    httpMock.expectOne('/api/queues').flush(
+      makeQueueStats({
+        scope: 'owner',
+        ownerId: 'alice',
+        queues: [],
+        flowerUrl: null,
+        jobsCounted: 1000,
+        truncated: true,
+      }),
+    );
+    await settle();
+    expect(el().querySelectorAll('[data-testid="queue-row"]').length).toBe(0);
+    expect(el().textContent).not.toContain('Messages per queue');
+    expect(byTestId('flower-link')).toBeNull();
+    expect(byTestId('queue-own-jobs')?.textContent).toContain('your jobs only (alice, the newest 1000)');
+    expect(el().textContent).toContain('Your jobs by status');
+    expect(byTestId('jobs-by-status')!.querySelectorAll('li').length).toBe(5);
+  });
+
   it('shows the cost panel below the queue panel', async () => {
     httpMock.expectOne('/api/queues').flush(makeQueueStats());
     await settle();

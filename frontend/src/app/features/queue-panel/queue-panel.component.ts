@@ -18,7 +18,9 @@ export interface StatusCount {
 /**
  * Queue panel (`/queues`): depth of each queue, job counts per status, throughput and a
  * link to Flower. Polls `GET /api/queues`, paused while the tab is hidden. The cost panel
- * (`GET /api/cost`) sits below it.
+ * (`GET /api/cost`) sits below it. With a tenant's API key the API answers for the
+ * tenant's own jobs only (`scope: 'owner'`): the panel then shows those counts and no
+ * queues or Flower link, which are for operators.
  */
 @Component({
   selector: 'app-queue-panel',
@@ -36,6 +38,15 @@ export class QueuePanelComponent {
   protected readonly lastUpdated = signal<Date | null>(null);
   protected readonly intervalSeconds = this.polling.intervalMs / 1000;
 
+  protected readonly ownJobsOnly = computed(() => this.stats()?.scope === 'owner');
+  protected readonly ownJobsText = computed(() => {
+    const stats = this.stats();
+    if (stats?.scope !== 'owner') {
+      return null;
+    }
+    const newest = stats.truncated ? `, the newest ${stats.jobsCounted}` : '';
+    return `Counts of your jobs only (${stats.ownerId ?? ''}${newest}). Queue depths and Flower are for operators.`;
+  });
   protected readonly statusCounts = computed((): StatusCount[] => {
     const byStatus = this.stats()?.jobsByStatus;
     return JOB_STATUSES.map((status) => ({ status, count: byStatus?.[status] ?? 0 }));

@@ -1,0 +1,306 @@
+"""The IAM policies in deploy/iam/ allow every AWS request the code makes, per role.
+
+Each process runs with its own access key id (bootstrap, api, worker, flower), and
+both moto servers record every request they receive (moto's recorder: headers and
+body), kombu's asynchronous SQS client included. The test drives the flows users and
+operators do (submit single and batch, get, list, cancel, queues, cost, a retried
+and failed job, a dead-lettered job and its redrive, Flower), then maps each recorded
+request to its IAM action and resource ARN and checks it against that role's policy
+file. A request the policy would refuse on AWS fails the test with its role, action
+and resource: add the action to deploy/iam/<role>.json (see README).
+"""
+
+from __future__ import annotations
+
+import base64
+import fnmatch
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+import pytest
+
+from core.devstack import BIN, ROOT, Stack, wait_for
+from tests.conftest import TERMINAL
+
+POLICY_DIR = ROOT / "deploy" / "iam"
+ROLES = ("bootstrap", "api", "worker", "flower")
+KEY_IDS = {f"AKIDBATCHLAB{role.upper()}": role for role in ROLES}
+ROLE_KEY = {role: key for key, role in KEY_IDS.items()}
+ENV = {
+    "BATCHLAB_VISIBILITY_TIMEOUT": "10",
+    "BATCHLAB_MAX_RECEIVE_COUNT": "2",  # a crashing job is dead-lettered after its 2nd run
+    "BATCHLAB_WAIT_TIME_SECONDS": "1",
+    "BATCHLAB_DLQ_RECONCILE_SECONDS": "1",
+    "BATCHLAB_SIMULATE_CRASH_ENABLED": "true",
+    "BATCHLAB_METER_FLUSH_SECONDS": "0.5",
+    "BATCHLAB_STATS_CACHE_SECONDS": "0",
+    "BATCHLAB_SHUTDOWN_GRACE_SECONDS": "1",  # the exit paths are recorded too; quickly
+    "BATCHLAB_EVENTS_NODE": f"iam{uuid.uuid4().hex[:6]}",
+    "BATCHLAB_FLOWER_USER": "iam",
+    "BATCHLAB_FLOWER_PASSWORD": "iam-test-password",
+}
+FLOWER_AUTH = ("iam", "iam-test-password")
+# Batch APIs are authorised by their single-message action (AWS service authorization
+# reference: SQS *Batch, SNS PublishBatch).
+_IAM_ACTION = {
+    ("sqs", "SendMessageBatch"): "SendMessage",
+    ("sqs", "DeleteMessageBatch"): "DeleteMessage",
+    ("sqs", "ChangeMessageVisibilityBatch"): "ChangeMessageVisibility",
+    ("sns", "PublishBatch"): "Publish",
+}
+
+
+@dataclass(frozen=True)
+class Call:
+    role: str
+    action: str  # e.g. "dynamodb:PutItem"
+    resource: str  # an ARN, or "*" for account-wide calls (ListTables, ListQueues)
+
+
+# --- from a recorded HTTP request to (role, IAM action, resource) ------------------
+
+
+def _header(entry: dict, name: str) -> str | None:
+    return next((v for k, v in entry["headers"].items() if k.lower() == name.lower()), None)
+
+
+def _body(entry: dict) -> str:
+    body = entry.get("body") or ""
+    return base64.b64decode(body).decode() if entry.get("body_encoded") else body
+
+
+def _arn(service: str, region: str, account: str, name: str) -> str:
+    return f"arn:aws:{service}:{region}:{account}:{name}"
+
+
+def parse_call(entry: dict) -> Call | None:
+    """The call a recorded request makes, or None for one that is not signed by a
+    BatchLab role (the test's own client)."""
+    auth = _header(entry, "Authorization") or ""
+    if "Credential=" not in auth:
+        return None
+    key_id, _, region, service, _ = auth.split("Credential=")[1].split(",")[0].split("/")
+    role = KEY_IDS.get(key_id)
+    if role is None:
+        return None
+    account = "123456789012"  # moto's default account
+    text = _body(entry)
+    target = _header(entry, "X-Amz-Target")
+    if target:
+        operation = target.rsplit(".", 1)[1]
+        params = json.loads(text or "{}")
+    else:
+        form = {k: v[0] for k, v in parse_qs(text).items()}
+        query = {k: v[0] for k, v in parse_qs(urlparse(entry["url"]).query).items()}
+        params = {**query, **form}
+        operation = params["Action"]
+    action = f"{service}:{_IAM_ACTION.get((service, operation), operation)}"
+    return Call(role, action, _resource(service, operation, params, entry, region, account))
+
+
+def _resource(service: str, operation: str, params: dict, entry: dict, region: str,
+              account: str) -> str:
+    if service == "dynamodb":
+        tables = list(params.get("RequestItems", {})) or [params.get("TableName")]
+        if tables == [None]:
+            return "*"  # ListTables
+        assert len(tables) == 1, f"{operation} on several tables: {tables}"
+        arn = _arn("dynamodb", region, account, f"table/{tables[0]}")
+        return f"{arn}/index/{params['IndexName']}" if params.get("IndexName") else arn
+    if service == "sqs":
+        url = params.get("QueueUrl") or ""
+        path = urlparse(url or entry["url"]).path.strip("/")
+        name = params.get("QueueName") or (path.rsplit("/", 1)[-1] if "/" in path else None)
+        return _arn("sqs", region, account, name) if name else "*"
+    if service == "sns":
+        if operation == "CreateTopic":
+            return _arn("sns", region, account, params["Name"])
+        arn = params.get("TopicArn") or params.get("SubscriptionArn")
+        if arn is None:
+            return "*"
+        # A subscription ARN is its topic's ARN plus ":<id>"; IAM checks the topic.
+        return arn if arn.count(":") == 5 else arn.rsplit(":", 1)[0]
+    raise AssertionError(f"unexpected service {service}")
+
+
+def recorded_calls(paths: list[Path]) -> set[Call]:
+    calls = set()
+    for path in paths:
+        for line in path.read_text().splitlines():
+            call = parse_call(json.loads(line))
+            if call is not None:
+                calls.add(call)
+    return calls
+
+
+# --- the policy side ---------------------------------------------------------------
+
+
+def load_policy(role: str) -> list[dict]:
+    doc = json.loads((POLICY_DIR / f"{role}.json").read_text())
+    assert doc["Version"] == "2012-10-17"
+    for statement in doc["Statement"]:
+        assert statement["Effect"] == "Allow", "these policies only allow"
+        assert set(statement) <= {"Sid", "Effect", "Action", "Resource"}, statement
+    return doc["Statement"]
+
+
+def _as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else value
+
+
+def allows(statements: list[dict], call: Call) -> bool:
+    """IAM's matching for Allow statements: actions case-insensitively, resources
+    case-sensitively, ``*`` and ``?`` as wildcards. The region and account are
+    wildcards in the files, so the moto account matches like a real one."""
+    return any(
+        any(fnmatch.fnmatchcase(call.action.lower(), a.lower()) for a in _as_list(s["Action"]))
+        and any(fnmatch.fnmatchcase(call.resource, r) for r in _as_list(s["Resource"]))
+        for s in statements
+    )
+
+
+def test_allows_matches_like_iam():
+    statements = [{"Effect": "Allow", "Action": ["sqs:SendMessage"],
+                   "Resource": "arn:aws:sqs:*:*:batchlab-*"}]
+    ok = Call("api", "sqs:sendmessage", "arn:aws:sqs:us-east-1:123456789012:batchlab-jobs")
+    assert allows(statements, ok)
+    assert not allows(statements, Call("api", "sqs:SendMessage", "arn:aws:sqs:us-east-1:1:other"))
+    assert not allows(statements, Call("api", "sqs:DeleteMessage", ok.resource))
+
+
+def test_parse_call_reads_json_and_query_protocols():
+    auth = "AWS4-HMAC-SHA256 Credential=AKIDBATCHLABAPI/20260101/us-east-1/{}/aws4_request, X"
+    ddb = {"headers": {"Authorization": auth.format("dynamodb"),
+                       "X-Amz-Target": "DynamoDB_20120810.Query"},
+           "url": "http://h/", "body": json.dumps({"TableName": "Jobs", "IndexName": "I"})}
+    assert parse_call(ddb) == Call(
+        "api", "dynamodb:Query", "arn:aws:dynamodb:us-east-1:123456789012:table/Jobs/index/I")
+    sns = {"headers": {"Authorization": auth.format("sns")}, "url": "http://h/",
+           "body": "Action=PublishBatch&TopicArn=arn%3Aaws%3Asns%3Aus-east-1%3A1%3Abatchlab-events"}
+    assert parse_call(sns) == Call("api", "sns:Publish", "arn:aws:sns:us-east-1:1:batchlab-events")
+    sqs = {"headers": {"Authorization": auth.format("sqs")},
+           "url": "http://h/123456789012/batchlab-jobs?Action=ReceiveMessage", "body": ""}
+    assert parse_call(sqs) == Call(
+        "api", "sqs:ReceiveMessage", "arn:aws:sqs:us-east-1:123456789012:batchlab-jobs")
+
+
+# --- the flows ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory) -> Iterator[set[Call]]:
+    """Run the representative flows on a stack of their own; yield every call made."""
+    logs = tmp_path_factory.mktemp("iam-logs")
+    recordings = [logs / "moto-sqs-sns.jsonl", logs / "moto-dynamodb.jsonl"]
+    stack = Stack(logs, extra_env={**ENV, "AWS_ACCESS_KEY_ID": ROLE_KEY["bootstrap"]})
+    try:
+        for port, path in zip((stack.sqs_port, stack.dynamodb_port), recordings, strict=True):
+            stack.spawn("moto", [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+                        {"MOTO_ENABLE_RECORDING": "true", "MOTO_RECORDER_FILEPATH": str(path)})
+        stack.bootstrap("--wait")
+        stack.bootstrap()  # a second run finds everything in place: its own calls
+        stack.bootstrap("--check")
+        _, url = stack.start_api({"AWS_ACCESS_KEY_ID": ROLE_KEY["api"]})
+        stack.start_worker({"AWS_ACCESS_KEY_ID": ROLE_KEY["worker"]})
+        _, flower_url = stack.start_flower({"AWS_ACCESS_KEY_ID": ROLE_KEY["flower"]})
+        with httpx.Client(base_url=url, timeout=30) as http:
+            run_flows(http, flower_url)
+        for service in reversed(stack.services[2:]):  # API, worker, Flower: their exit paths too
+            service.stop(timeout=30)
+        yield recorded_calls(recordings)
+    finally:
+        stack.stop_all()
+
+
+def _job(http: httpx.Client, type_: str, payload: dict) -> str:
+    body = {"name": f"iam {type_}", "type": type_, "payload": payload, "ownerId": "iam"}
+    resp = http.post("/api/jobs", json=body)
+    assert resp.status_code == 202, resp.text
+    return resp.json()["id"]
+
+
+def _terminal(http: httpx.Client, job_id: str, *, timeout: float = 90) -> dict:
+    return wait_for(
+        lambda: (j := http.get(f"/api/jobs/{job_id}").json())["status"] in TERMINAL and j,
+        timeout=timeout, what=f"job {job_id} to finish", every=0.2,
+    )
+
+
+def run_flows(http: httpx.Client, flower_url: str) -> None:
+    ok = _job(http, "sha256", {"text": "iam"})
+    batch = http.post("/api/jobs:batch", json={"jobs": [
+        {"name": f"b{i}", "type": "text-stats", "payload": {"text": "a b"}, "ownerId": "iam"}
+        for i in range(3)
+    ]})
+    assert batch.status_code == 202 and batch.json()["accepted"] == 3
+    replay = {"name": "idem", "type": "sha256", "payload": {"text": "x"}, "ownerId": "iam"}
+    for _ in range(2):
+        assert http.post("/api/jobs", json=replay, headers={"Idempotency-Key": "k1"}).status_code == 202
+    failing = _job(http, "simulate", {"failureProbability": 1})
+    crashing = _job(http, "simulate", {"crash": True})
+    assert _terminal(http, ok)["status"] == "COMPLETED"
+    for item in batch.json()["results"]:
+        assert _terminal(http, item["job"]["id"])["status"] == "COMPLETED"
+    failed = _terminal(http, failing)
+    assert failed["status"] == "FAILED" and failed["attempts"] == failed["maxAttempts"]
+    dead = _terminal(http, crashing)
+    assert dead["status"] == "FAILED" and "dead-letter" in dead["error"], dead
+    assert crashing in wait_for(
+        lambda: http.post("/api/dlq/redrive").json()["jobIds"], timeout=30,
+        what="the dead letter to be redriven")
+    running = _job(http, "simulate", {"durationSeconds": 20, "steps": 40})
+    wait_for(lambda: http.get(f"/api/jobs/{running}").json()["status"] == "PROCESSING",
+             timeout=60, what="the long job to start", every=0.2)
+    assert http.post(f"/api/jobs/{running}/cancel").json()["status"] == "CANCELLED"
+    assert http.get("/api/jobs", params={"ownerId": "iam", "status": "COMPLETED"}).status_code == 200
+    assert http.get("/api/queues").status_code == 200
+    assert http.get("/readyz").status_code == 200
+    assert http.get("/metrics").status_code == 200
+    wait_for(lambda: http.get("/api/cost").json()["processes"] >= 3, timeout=30,
+             what="the API's and worker's meters")
+    assert wait_for(
+        lambda: httpx.get(f"{flower_url}/api/tasks", auth=FLOWER_AUTH, timeout=10).json(),
+        timeout=60, what="Flower to see tasks")
+    workers = httpx.get(f"{flower_url}/api/workers", params={"refresh": "true"},
+                        auth=FLOWER_AUTH, timeout=60)
+    assert workers.status_code == 200, workers.text
+    _terminal(http, crashing, timeout=60)  # the redriven job crashes and dead-letters again
+
+
+def test_every_recorded_call_is_allowed_by_its_roles_policy(recorded):
+    denied = sorted(
+        f"{c.role}: {c.action} on {c.resource}" for c in recorded
+        if not allows(load_policy(c.role), c)
+    )
+    assert not denied, "not allowed by deploy/iam/<role>.json:\n" + "\n".join(denied)
+
+
+# Granted although the flows above may not make them happen; each with its reason.
+MAY_GO_UNUSED = {
+    ("api", "dynamodb:DeleteItem"): "removes a job whose SendMessage failed (core.service)",
+    ("worker", "sns:Unsubscribe"): "kombu's SNS fanout unbinds a queue it stops consuming",
+    ("flower", "sns:Unsubscribe"): "kombu's SNS fanout unbinds a queue it stops consuming",
+    ("bootstrap", "dynamodb:UpdateTable"): "adds the owner index to an older table",
+    ("worker", "sqs:ChangeMessageVisibility"): "lease heartbeats (every third of the visibility "
+    "timeout), prefetched messages given back at shutdown, dead letters made visible again",
+}
+
+
+def test_every_role_made_calls_and_no_policy_grants_more_than_is_used(recorded):
+    assert {c.role for c in recorded} == set(ROLES)
+    seen = {(c.role, c.action.lower()) for c in recorded}
+    unused = sorted(
+        f"{role}: {action}"
+        for role in ROLES
+        for statement in load_policy(role)
+        for action in _as_list(statement["Action"])
+        if (role, action.lower()) not in seen and (role, action) not in MAY_GO_UNUSED
+    )
+    assert not unused, "granted but never used (remove it, or say why in MAY_GO_UNUSED):\n" + \
+        "\n".join(unused)
