@@ -164,6 +164,41 @@ class Site:
             return by_job if len(by_job) == len(ids) else None
         return wait_for(found, timeout=DEADLINE, what="Flower to show the tasks", every=0.2)
 
+    def flower_task(self, job_id: str, state: str, *, newer_than: float | None = None) -> dict:
+        """Wait until Flower's /api/task/info/<JobId> shows ``state`` (and a newer event)."""
+        def seen() -> dict | None:
+            resp = self.flower_get(f"/api/task/info/{job_id}")
+            task = resp.json() if resp.status_code == 200 else None
+            if not task or task["state"] != state:
+                return None
+            return task if newer_than is None or (task["timestamp"] or 0) > newer_than else None
+        return wait_for(seen, timeout=DEADLINE, what=f"Flower to show {job_id} {state}",
+                        every=0.2)
+
+    def wait_worker_counts(self, name: str, at_least: dict[str, int]) -> dict:
+        """Wait until Flower's event counters for worker ``name`` reach ``at_least``."""
+        def reached() -> dict | None:
+            worker = self.flower_workers().get(name) or {}
+            return worker if all(worker.get(k, 0) >= v for k, v in at_least.items()) else None
+        return wait_for(reached, timeout=DEADLINE, what=f"{name}'s counters {at_least}",
+                        every=0.2)
+
+    def jobs_queue_depth(self) -> int:
+        """Messages in the jobs queue, visible or in flight (Approximate*, exact on moto)."""
+        sqs = self.aws("sqs")
+        url = sqs.get_queue_url(QueueName="batchlab-jobs")["QueueUrl"]
+        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+                 "ApproximateNumberOfMessagesDelayed"]
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+        return sum(int(attributes[n]) for n in names)
+
+    def send_message(self, job_id: str) -> None:
+        """Send the job's message again, as SQS may deliver it twice."""
+        subprocess.run(
+            [sys.executable, "-c", f"from tasks import enqueue_job; enqueue_job({job_id!r})"],
+            cwd=ROOT, env=self.stack.env, check=True, timeout=60,
+        )
+
     def inventory(self) -> tuple[list[str], list[tuple[str, str, str]]]:
         """SQS queue names and SNS subscriptions (topic, queue, arn), sorted."""
         urls = self.aws("sqs").list_queues().get("QueueUrls", [])
@@ -291,6 +326,59 @@ def test_flower_shows_the_worker_online_and_each_task_with_its_job_id(site):
     # The heartbeat interval itself (one every 2 s) is checked by the events-cost test;
     # Flower's "freq" is the last worker event's, which need not be a heartbeat.
     assert worker["freq"] > 0
+
+
+def test_a_failed_job_is_one_task_named_by_its_job_id_retried_then_failure(site):
+    """Issue 12 item 12: FAILED is a FAILURE with the job's error, its attempts RETRYs of one
+    task whose uuid is the JobId, and the failed message is deleted, not redelivered."""
+    before = site.flower_workers().get(site.worker_name, {})
+    body = {"name": "always fails", "type": "simulate", "ownerId": "flower-test",
+            "payload": {"durationSeconds": 0, "failureProbability": 1}}
+    resp = site.api.post("/api/jobs", json=body)
+    assert resp.status_code == 202, resp.text
+    job_id = resp.json()["id"]
+
+    def failed() -> dict | None:
+        job = site.api.get(f"/api/jobs/{job_id}").json()
+        return job if job["status"] == "FAILED" else None
+
+    job = wait_for(failed, timeout=DEADLINE, what=f"job {job_id} to fail", every=0.2)
+    assert job["attempts"] == job["maxAttempts"] == 3
+    task = site.flower_task(job_id, "FAILURE")
+    assert task["uuid"] == job_id and task["args"] == repr([job_id])
+    assert job["error"] in task["exception"] and "JobFailed" in task["exception"]
+    assert task["retried"] is not None  # the first two attempts were RETRYs of it
+    assert task["retries"] == 2  # the third message: two retries of the first
+    assert task["worker"] == site.worker_name
+    # One task for the job, however many attempts: none under another uuid.
+    tasks = site.flower_get("/api/tasks").json()
+    assert [t for t in tasks.values() if repr([job_id]) == t.get("args")] == [tasks[job_id]]
+    assert job_id in site.flower_get("/api/tasks", params={"state": "FAILURE"}).json()
+    after = site.wait_worker_counts(site.worker_name, {
+        "task-failed": before.get("task-failed", 0) + 1,
+        "task-retried": before.get("task-retried", 0) + 2})
+    assert after["task-failed"] >= 1 and after["task-retried"] >= 2
+    # Deleted, not left to come back after the visibility timeout (120 s).
+    wait_for(lambda: site.jobs_queue_depth() == 0, timeout=DEADLINE,
+             what="the failed job's message to be deleted", every=0.5)
+
+    # A duplicate delivery of the FAILED job keeps it a FAILURE (a SUCCESS would win).
+    site.send_message(job_id)
+    site.worker.wait_log(f"job {job_id} is already FAILED", timeout=DEADLINE)
+    again = site.flower_task(job_id, "FAILURE", newer_than=task["failed"])
+    assert job["error"] in again["exception"]
+    wait_for(lambda: site.jobs_queue_depth() == 0, timeout=DEADLINE,
+             what="the duplicate to be deleted", every=0.5)
+
+
+def test_a_cancelled_job_is_revoked_in_flower(site):
+    body = {"name": "cancelled", "type": "simulate", "ownerId": "flower-test",
+            "payload": {"durationSeconds": 30, "steps": 30}}
+    job_id = site.api.post("/api/jobs", json=body).json()["id"]
+    site.flower_task(job_id, "STARTED")
+    assert site.api.post(f"/api/jobs/{job_id}/cancel").status_code == 200
+    task = site.flower_task(job_id, "REVOKED")
+    assert task["uuid"] == job_id
 
 
 def test_remote_control_inspect_ping_and_flower_worker_details(site):
