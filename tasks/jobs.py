@@ -99,9 +99,10 @@ def raise_outcome(job_id: str, outcome: str) -> str:
     with no outcome event rather than shown as a SUCCESS it may not be.
     """
     error = getattr(outcome, "error", None) or f"job {job_id}: {outcome}"
-    if outcome == "duplicate":
-        outcome = {"COMPLETED": "completed", "FAILED": "failed", "CANCELLED": "cancelled"}.get(
-            getattr(outcome, "status", None), "not an attempt")
+    name = str(outcome)
+    if outcome == "duplicate":  # repeat the job's final state
+        final = {"COMPLETED": "completed", "FAILED": "failed", "CANCELLED": "cancelled"}
+        outcome = final.get(getattr(outcome, "status", None), "duplicate of unknown status")
     if outcome == "completed":
         return "completed"
     if outcome == "failed":
@@ -115,7 +116,7 @@ def raise_outcome(job_id: str, outcome: str) -> str:
     if outcome == "missing":
         raise JobFailed(f"job {job_id} does not exist (expired, or never written)")
     # held, lost, recycled: this delivery ran no attempt of its own; another one reports.
-    raise Ignore(f"job {job_id}: {outcome}")
+    raise Ignore(f"job {job_id}: {name}")
 
 
 def _exception(exc_info) -> BaseException:
