@@ -8,6 +8,7 @@ exactly (``MotoRecorder``) and queue/subscription counts are not disturbed by ot
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import signal
 import subprocess
@@ -228,6 +229,25 @@ def kind(call: Call) -> str:
     return f"{call.service} jobs" if call.target.startswith("batchlab-jobs") else call.service
 
 
+def port_of(url: str) -> str:
+    return url.rsplit(":", 1)[1]
+
+
+def events_queue(queues: list[str], port: str) -> str | None:
+    """The event queue of the Flower on ``port`` (``batchlab-events-flower-<node>-<port>``)."""
+    found = [q for q in queues if q.startswith("batchlab-events-flower-") and q.endswith(f"-{port}")]
+    return found[0] if len(found) == 1 else None
+
+
+def subscribed(subscriptions: list[tuple[str, str, str]]) -> set[str]:
+    return {queue for _, queue, _ in subscriptions}
+
+
+def pairs(subscriptions: list[tuple[str, str, str]]) -> set[tuple[str, str]]:
+    """(topic, queue) of each subscription; ARNs change when a queue is subscribed again."""
+    return {(topic, queue) for topic, queue, _ in subscriptions}
+
+
 def add_logs_if_failed(request, stack: Stack, failed_before: int) -> None:
     """For tests on their own stack (conftest prints logs only for the `stack` fixture)."""
     if request.session.testsfailed > failed_before:
@@ -401,30 +421,69 @@ def test_remote_control_inspect_ping_and_flower_worker_details(site):
 
 
 def test_a_flower_restart_leaves_no_queue_or_subscription_behind(site):
+    """A clean stop unsubscribes Flower's event queue and keeps it; a restart on the same port,
+    or after a kill -9, takes the same queues over (issue 12, item 15)."""
+    port = port_of(site.flower_url)
+
     def settled():
         queues, subscriptions = site.inventory()
-        names = set(queues)
-        if any(n.startswith("batchlab-events-flower-") for n in names) and any(
-                n.startswith("batchlab-reply-flower-") for n in names):
+        if events_queue(queues, port) and any(
+                q.startswith("batchlab-reply-flower-") and q.endswith(f"-{port}") for q in queues):
             return queues, subscriptions
         return None
 
     before = wait_for(settled, timeout=DEADLINE, what="Flower's queues")
+    queue = events_queue(before[0], port)
+    assert queue in subscribed(before[1])
     site.flower.stop()
-    site.flower, site.flower_url = site.stack.start_flower()
-    # The new Flower knows nothing yet: seeing the worker online proves its events flow.
-    site.wait_worker_status(site.worker_name, online=True)
-    ids = site.submit(1, "after restart")
-    site.wait_completed(ids)
-    site.flower_tasks_for(ids)
-    after = site.inventory()
+    queues, subscriptions = site.inventory()
+    assert queue in queues and queue not in subscribed(subscriptions)  # unsubscribed at exit
 
-    assert after == before
-    queues, subscriptions = after
+    for stop in ("term", "kill -9"):
+        if stop == "kill -9":
+            site.flower.signal_group(signal.SIGKILL)  # no exit handler: the subscription stays
+            site.flower.proc.wait(timeout=30)
+        site.flower, site.flower_url = site.stack.start_flower(port=port)
+        # The new Flower knows nothing yet: seeing the worker online proves its events flow.
+        site.wait_worker_status(site.worker_name, online=True)
+        ids = site.submit(1, f"after {stop}")
+        site.wait_completed(ids)
+        site.flower_tasks_for(ids)
+        after = site.inventory()
+        assert after[0] == before[0]
+        assert pairs(after[1]) == pairs(before[1])
+
+    queues, subscriptions = site.inventory()
     assert not [q for q in queues if q.startswith("celeryev")]
     assert sorted(q for q in queues if q.startswith("batchlab-events-")) == [
         q for q in queues if q.startswith("batchlab-events-flower-")]
-    assert len(subscriptions) == len({(topic, queue) for topic, queue, _ in subscriptions})
+    assert len(subscriptions) == len(pairs(subscriptions))
+
+
+def test_two_flowers_on_one_host_each_see_every_task_and_share_no_queue(site):
+    """Issue 12 item 15: two Flowers on one host each get every event (their own queue, named
+    after their port); a third on a port whose Flower runs is refused, saying why."""
+    second, second_url = site.stack.start_flower()
+    try:
+        other = dataclasses.replace(site, flower=second, flower_url=second_url)
+        other.wait_worker_status(site.worker_name, online=True)
+        ids = site.submit(10, "two flowers")
+        site.wait_completed(ids)
+        for flower in (site, other):  # every task's task-succeeded reached both
+            assert set(flower.flower_tasks_for(ids)) == set(ids)
+
+        port = port_of(second_url)
+        third = site.stack.spawn("flower", [
+            str(BIN / "celery"), "-A", "tasks", "flower", "--address=127.0.0.1", f"--port={port}"])
+        assert third.proc.wait(timeout=60) != 0
+        assert f"(pid {second.pid}) already reads SQS queue batchlab-events-flower-" in third.log()
+        assert "another --port" in third.log()
+        assert other.flower_get("/healthcheck").status_code == 200  # undisturbed
+    finally:
+        second.stop()
+    queues, subscriptions = site.inventory()
+    assert events_queue(queues, port) not in subscribed(subscriptions)
+    assert events_queue(queues, port_of(site.flower_url)) in subscribed(subscriptions)
 
 
 def test_events_cost_per_task_and_per_worker_minute(site, capsys):
