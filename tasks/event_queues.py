@@ -163,7 +163,10 @@ def claim_event_queue(*, lock_dir: Path | None = None) -> str | None:
     if name in _claims:
         return name
     path = (lock_dir or Path(tempfile.gettempdir())) / f"{name}.lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except PermissionError:  # another user's file: it can still be locked, not written
+        fd = os.open(path, os.O_RDONLY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -175,8 +178,9 @@ def claim_event_queue(*, lock_dir: Path | None = None) -> str | None:
             f"another {who} on this host (pid {holder}) already reads SQS queue {name}: "
             f"two readers would split the Celery events between them. Stop it, or {hint}."
         ) from None
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    with contextlib.suppress(OSError):  # the holder's pid, for the message above
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
     _claims[name] = fd
     atexit.register(unsubscribe, name)
     return name
