@@ -17,6 +17,7 @@ cancelled                              REVOKED                       deleted
 duplicate (the job had finished)       the job's final state again   deleted
 missing (no such job)                  FAILURE                       deleted
 held, lost, recycled: not an attempt   unchanged (no outcome event)  deleted
+not-written-yet (the put is late)      RETRY                         left: SQS redelivers
 an exception (e.g. DynamoDB down)      RETRY                         left: SQS redelivers
 =====================================  ============================  ======================
 
@@ -47,6 +48,9 @@ from tasks.celery_app import app
 from tasks.execution import DEAD_LETTER, Delivery, handle_delivery
 
 RUN_JOB = "batchlab.run_job"
+#: The outcome of a message whose job is not in DynamoDB yet where the API sends before it
+#: stores (issue 12, item 3): its visibility is shortened and it must stay in SQS.
+NOT_WRITTEN_YET = "not-written-yet"
 
 log = logging.getLogger("batchlab.worker")
 
@@ -113,6 +117,9 @@ def raise_outcome(job_id: str, outcome: str) -> str:
         raise JobRetried(f"{error} (the job's next message is sent)", AttemptFailed(error))
     if outcome == "cancelled":
         raise JobRevoked(f"job {job_id} was cancelled")
+    if outcome == NOT_WRITTEN_YET:
+        raise Redelivery(f"job {job_id} is not written yet (SQS delivers the message again)",
+                         AttemptFailed(f"job {job_id} is not written yet"))
     if outcome == "missing":
         raise JobFailed(f"job {job_id} does not exist (expired, or never written)")
     # held, lost, recycled: this delivery ran no attempt of its own; another one reports.

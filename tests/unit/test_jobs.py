@@ -39,6 +39,7 @@ JOB = "8a6c2f0e-5d1b-4f7e-9c3a-2b1d0e9f8a7c"
         (Outcome("retry", error="boom"), JobRetried, "boom"),
         ("cancelled", JobRevoked, "cancelled"),
         ("missing", JobFailed, "does not exist"),
+        ("not-written-yet", Redelivery, "not written yet"),
         (Outcome("duplicate", status="FAILED", error="gave up: boom"), JobFailed, "gave up"),
         (Outcome("duplicate", status="CANCELLED"), JobRevoked, "cancelled"),
         ("duplicate", Ignore, "duplicate"),  # status unknown: claim nothing
