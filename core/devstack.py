@@ -171,9 +171,12 @@ class Stack:
         worker.wait_log(" ready.", timeout=60)
         return worker
 
-    def start_flower(self, env: dict[str, str] | None = None, *args: str) -> tuple[Service, str]:
-        """``celery -A tasks flower`` on a free loopback port; returns it and its URL."""
-        port = free_port()
+    def start_flower(
+        self, env: dict[str, str] | None = None, *args: str, port: int | None = None
+    ) -> tuple[Service, str]:
+        """``celery -A tasks flower`` on ``port`` (default: a free one) on loopback; returns
+        it and its URL."""
+        port = port or free_port()
         flower = self.spawn(
             "flower",
             [str(BIN / "celery"), "-A", "tasks", "flower", "--address=127.0.0.1",

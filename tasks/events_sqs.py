@@ -33,26 +33,12 @@ What the subclass changes (each override is small and named below):
   not 20, so an ``inspect`` with ``timeout=1`` ends after about 1-2 s
   (``_receive_message``).
 
-Queues: deterministic names, reused, never deleted. Every event consumer, worker mailbox
-and control client gets one SQS queue whose name depends only on what it is and where it
-runs: ``batchlab-events-<role>-<node>`` (Flower's or ``celery events``' event queue),
-``batchlab-pidbox-<worker name>`` (a worker's mailbox), ``batchlab-reply-<role>-<node>``
-(replies to ``inspect``/Flower), where role is the celery sub-command (``flower``,
-``events``, ``inspect``, ...) and node is ``BATCHLAB_EVENTS_NODE`` or the host name. A
-restart, a capture retry or ``kill -9`` then reuses the same queue, and SNS's Subscribe is
-idempotent for the same queue, so nothing accumulates. We chose this over deleting queues
-at shutdown plus sweeping stale ``celeryev-*`` queues at start because (1) a killed process
-never runs its shutdown, (2) SQS refuses to re-create a deleted queue name for 60 s, so
-delete-on-exit forces random names, and (3) a sweep cannot tell a dead consumer's queue
-from a live one. The price: a host that goes away for good leaves its queue (and its SNS
-subscription) behind. Queues keep messages only 60 s (``MessageRetentionPeriod``), so an
-orphan holds at most a minute of events; delete it with ``aws sqs delete-queue`` and the
-next consumer start removes its subscription (kombu's ``initialise_exchange`` cleanup).
-Hosts with changing names (containers) should set ``BATCHLAB_EVENTS_NODE``. Two consumers
-with the same role on the same node share a queue and split the messages between them: run
-one Flower per node. The jobs queue stays kombu's predefined ``batchlab-jobs``: in
-predefined mode kombu refuses any queue not listed, so each of our queues is created here
-(CreateQueue is idempotent) and added to this connection's copy of ``predefined_queues``.
+Queues: one per consumer, named deterministically and reused (tasks/event_queues.py, which
+also keeps each event queue to one reader on a host: a Flower's queues carry its port, a
+second reader of the same queue is refused, and a clean exit unsubscribes it). The jobs
+queue stays kombu's predefined ``batchlab-jobs``: in predefined mode kombu refuses any
+queue not listed, so each of our queues is created here (CreateQueue is idempotent) and
+added to this connection's copy of ``predefined_queues``.
 
 Remote control works (``celery inspect ping``, Flower's worker pages, ``/api/workers``),
 with limits that are the price of bounded, reused queues on a broker without exclusive
@@ -79,16 +65,11 @@ and ``tests/integration/test_flower.py`` runs it all with real processes.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
-import re
-import socket
-import sys
 import threading
 import time
 from importlib import metadata
-from pathlib import Path
 
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
@@ -101,22 +82,25 @@ from kombu.utils.json import dumps
 from kombu.utils.objects import cached_property
 
 from core.settings import settings
-from tasks import sns_batch
+from tasks import event_queues, sns_batch
 from tasks import transport as batching
+from tasks.event_queues import (  # noqa: F401 - re-exported: the names are part of this module's API
+    CONTROL_NAMESPACE,
+    EVENT_EXCHANGE,
+    EVENT_QUEUE_PREFIX,
+    PIDBOX_EXCHANGE,
+    REPLY_EXCHANGE,
+    node,
+    own_queue_name,
+    reply_oid,
+    role,
+    sqs_name,
+)
 
 logger = logging.getLogger(__name__)
 
 #: Versions this module was written and tested against.
 PINNED = {"celery": "5.7.0", "kombu": "5.7.0", "flower": "2.2.0"}
-
-#: Celery's event exchange (SNS topic of the same name) and event queue prefix.
-EVENT_EXCHANGE = "batchlab-events"
-EVENT_QUEUE_PREFIX = "batchlab-ev"
-#: Celery's control namespace: exchanges ``batchlab.pidbox`` (SNS topic
-#: ``batchlab-pidbox``) and ``reply.batchlab.pidbox`` (direct, plain SQS).
-CONTROL_NAMESPACE = "batchlab"
-PIDBOX_EXCHANGE = f"{CONTROL_NAMESPACE}.pidbox"
-REPLY_EXCHANGE = f"reply.{CONTROL_NAMESPACE}.pidbox"
 
 #: Attributes of every queue created here. 60 s is SQS's minimum retention:
 #: events and commands are worthless after that, and an orphan stays small.
@@ -126,58 +110,9 @@ REPLY_WAIT_SECONDS = 1
 #: A control command older than its ``expires`` header plus this is dropped.
 COMMAND_GRACE_SECONDS = 10.0
 
-#: Celery sub-commands, to name a process's role.
-_CELERY_COMMANDS = frozenset(
-    "worker flower events inspect control status shell call purge beat result "
-    "amqp migrate graph list report upgrade logtool multi".split()
-)
-_SQS_NAME_MAX = 80
 #: (region, SQS name) → URL of the queues created here, for the whole process: Celery
 #: opens many connections (pools), and each would otherwise call CreateQueue again.
 _queue_urls: dict[tuple[str, str], str] = {}
-
-
-# --------------------------------------------------------------------------- names
-
-
-def role(argv: list[str] | None = None) -> str:
-    """The celery sub-command this process runs (``flower``, ``worker``...), else its program."""
-    argv = sys.argv if argv is None else argv
-    for arg in argv[1:]:
-        if arg in _CELERY_COMMANDS:
-            return arg
-    return Path(argv[0]).stem if argv and argv[0] else "python"
-
-
-def node() -> str:
-    """``<role>-<BATCHLAB_EVENTS_NODE or host name>``: what our queues are named after."""
-    return f"{role()}-{settings.events_node or socket.gethostname()}"
-
-
-def sqs_name(kind: str, who: str) -> str:
-    """A legal SQS name ``batchlab-<kind>-<who>`` (≤ 80 chars, a hash keeps long ones unique)."""
-    name = f"batchlab-{kind}-" + re.sub(r"[^A-Za-z0-9_-]", "-", who)
-    if len(name) > _SQS_NAME_MAX:
-        digest = hashlib.sha1(name.encode()).hexdigest()[:8]
-        name = f"{name[: _SQS_NAME_MAX - 9]}-{digest}"
-    return name
-
-
-def reply_oid() -> str:
-    """This process's mailbox id: the routing key *and* SQS name of its reply queue."""
-    return sqs_name("reply", node())
-
-
-def own_queue_name(queue: str) -> str | None:
-    """The SQS name of a queue this module manages, from Celery's name for it; else None."""
-    if queue.startswith(EVENT_QUEUE_PREFIX + "."):  # Celery: "<prefix>.<uuid4>"
-        return sqs_name("events", node())
-    if queue.endswith("." + REPLY_EXCHANGE):  # kombu: "<oid>.reply.<ns>.pidbox"
-        oid = queue[: -len(REPLY_EXCHANGE) - 1]
-        return oid if re.fullmatch(r"batchlab-reply-[A-Za-z0-9_-]{1,65}", oid) else None
-    if queue.endswith("." + PIDBOX_EXCHANGE):  # kombu: "<worker name>.<ns>.pidbox"
-        return sqs_name("pidbox", queue[: -len(PIDBOX_EXCHANGE) - 1])
-    return None
 
 
 # ----------------------------------------------------------------------- transport
@@ -377,12 +312,7 @@ def _configure_flower() -> None:
     # would only cost an SNS publish each time.
     os.environ.setdefault("FLOWER_ENABLE_EVENTS", "false")
     if "FLOWER_BASIC_AUTH" not in os.environ:
-        address = os.environ.get("FLOWER_ADDRESS", "")
-        for i, arg in enumerate(sys.argv):
-            if arg.startswith("--address="):
-                address = arg.split("=", 1)[1]
-            elif arg == "--address" and i + 1 < len(sys.argv):
-                address = sys.argv[i + 1]
+        address = event_queues.option("address") or os.environ.get("FLOWER_ADDRESS", "")
         if address not in ("127.0.0.1", "localhost", "::1"):
             # Flower can revoke tasks and shut workers down: never open beyond loopback.
             raise SystemExit(
@@ -394,13 +324,16 @@ def _configure_flower() -> None:
 def install(app) -> None:
     """Route ``app``'s events and remote control through SNS, if events are enabled.
 
-    In a Flower process, also set Flower's defaults (auth) from settings. Only sets
+    In a Flower process, also set Flower's defaults (auth) from settings. In an event
+    reader (Flower, ``celery events``), claim its event queue: a second reader on this host
+    exits here with a clear message (tasks/event_queues.py). Otherwise only sets
     configuration, lazily: nothing is loaded or connected here.
     """
     if role() == "flower":
         _configure_flower()
     if not settings.events_enabled:
         return
+    event_queues.claim_event_queue()
     for problem in version_problems():
         logger.warning("%s: check tasks/events_sqs.py still works", problem)
     app.conf.update(

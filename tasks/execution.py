@@ -38,6 +38,16 @@ Enqueue = Callable[..., None]
 DEAD_LETTER = "dead-letter"
 
 
+class Outcome(str):
+    """An outcome that also carries the job's error or status, for the task's state in
+    Flower (tasks/jobs.py). It equals and hashes as its plain name."""
+
+    def __new__(cls, name: str, *, error: str | None = None, status: str | None = None):
+        outcome = super().__new__(cls, name)
+        outcome.error, outcome.status = error, status
+        return outcome
+
+
 @dataclass(frozen=True)
 class Delivery:
     """Facts about this SQS delivery (from tasks.jobs.SqsRequest)."""
@@ -229,7 +239,7 @@ def _skip(job_id: str, old: dict[str, Any] | None, enqueue: Enqueue) -> str:
     status = JobStatus(old["Status"]["S"])
     if status in TERMINAL:
         log.info("job %s is already %s; duplicate delivery acknowledged", job_id, status.value)
-        return "duplicate"
+        return _duplicate(old)
     # PROCESSING under a live lease: the holder is alive (or its lease has not
     # run out yet). Check back once the lease ends, so a holder that died is
     # still taken over even though this message is acknowledged now.
@@ -251,7 +261,7 @@ def _last_receive(job_id: str, enqueue: Enqueue) -> str:
         return "missing"
     status = JobStatus(item["Status"]["S"])
     if status in TERMINAL:
-        return "duplicate"
+        return _duplicate(item)
     if status is JobStatus.QUEUED:
         enqueue(job_id)
         return "recycled"
@@ -261,13 +271,18 @@ def _last_receive(job_id: str, enqueue: Enqueue) -> str:
     )
     store.fail_job(job_id, attempt=None, error=reason)
     log.warning("job %s: %s", job_id, reason)
-    return DEAD_LETTER
+    return Outcome(DEAD_LETTER, error=reason)
+
+
+def _duplicate(item: dict[str, Any]) -> Outcome:
+    error = item.get("LastError", {}).get("S")
+    return Outcome("duplicate", status=item["Status"]["S"], error=error)
 
 
 def _finish_failed(job_id: str, attempt: int, error: str) -> str:
     store.fail_job(job_id, attempt=attempt, error=error)
     log.info("job %s failed: %s", job_id, error)
-    return "failed"
+    return Outcome("failed", error=error)
 
 
 def _retry_or_fail(job_id: str, attempt: int, max_attempts: int, error: str, enqueue: Enqueue) -> str:
@@ -278,4 +293,4 @@ def _retry_or_fail(job_id: str, attempt: int, max_attempts: int, error: str, enq
     delay = backoff_seconds(attempt)
     enqueue(job_id, delay_seconds=delay)
     log.info("job %s attempt %d failed (%s); retry in %d s", job_id, attempt, error, delay)
-    return "retry"
+    return Outcome("retry", error=error)

@@ -6,7 +6,11 @@ is an eighth of the API's CPU per POST, and it has no batch publish. So the
 message is built the way kombu's SQS channel builds one in ``Channel._put``
 (``as_task_v2`` → ``prepare_message`` → ``_inplace_augment_message`` → JSON,
 base64) and sent with :func:`core.aws.client`: one SendMessage per job, or one
-SendMessageBatch per ten. These are kombu internals: kombu is pinned
+SendMessageBatch per ten. The task id is the JobId, and every later message for the
+job (a retry, a re-check, a recycled one) is a Celery retry of that task: same id,
+``retries`` header one higher than the message that sent it. Flower then shows a
+job as one task, findable by its JobId, with its attempts as retries (issue 12,
+item 12). These are kombu internals: kombu is pinned
 (pyproject.toml), and the integration tests run these messages through real
 workers, so a change that breaks them fails loudly.
 """
@@ -17,7 +21,6 @@ import functools
 import os
 from typing import Any
 
-from celery.utils import uuid
 from celery.utils.nodenames import anon_nodename
 from kombu.asynchronous.aws.sqs.message import AsyncMessage
 from kombu.serialization import dumps as serialize
@@ -48,14 +51,18 @@ def _origin(pid: int) -> str:
     return anon_nodename()
 
 
-def message_body(job_id: str, *, task_name: str) -> str:
-    """The SQS MessageBody of one Celery task message whose only argument is ``job_id``."""
+def message_body(job_id: str, *, task_name: str, retries: int = 0) -> str:
+    """The SQS MessageBody of one Celery task message whose only argument is ``job_id``.
+
+    Its task id is ``job_id`` too; ``retries`` is how many messages for this job a
+    worker sent before this one (0 for the API's first send).
+    """
     channel = _channel()
     queue = app.conf.task_default_queue
     # argsrepr/kwargsrepr given: Celery's saferepr of them was a third of this function.
     headers, properties, body, _ = app.amqp.as_task_v2(
-        uuid(), task_name, args=[job_id], argsrepr=repr([job_id]), kwargsrepr="{}",
-        origin=_origin(os.getpid()),
+        job_id, task_name, args=[job_id], argsrepr=repr([job_id]), kwargsrepr="{}",
+        retries=retries, origin=_origin(os.getpid()),
     )
     content_type, encoding, payload = serialize(body, serializer="json")
     message = channel.prepare_message(
@@ -66,12 +73,13 @@ def message_body(job_id: str, *, task_name: str) -> str:
     return AsyncMessage().encode(text) if channel.sqs_base64_encoding else text
 
 
-def send(job_id: str, *, task_name: str, delay_seconds: int | None = None) -> None:
+def send(
+    job_id: str, *, task_name: str, delay_seconds: int | None = None, retries: int = 0
+) -> None:
     """One SendMessage; a delay is SQS DelaySeconds (capped at 900 s). Raises if SQS refuses."""
     extra = {"DelaySeconds": min(int(delay_seconds), MAX_DELAY_SECONDS)} if delay_seconds else {}
-    client("sqs").send_message(
-        QueueUrl=queue_urls().jobs, MessageBody=message_body(job_id, task_name=task_name), **extra
-    )
+    body = message_body(job_id, task_name=task_name, retries=retries)
+    client("sqs").send_message(QueueUrl=queue_urls().jobs, MessageBody=body, **extra)
 
 
 def send_many(job_ids: list[str], *, task_name: str) -> list[str]:

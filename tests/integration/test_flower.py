@@ -8,6 +8,7 @@ exactly (``MotoRecorder``) and queue/subscription counts are not disturbed by ot
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import signal
 import subprocess
@@ -164,6 +165,41 @@ class Site:
             return by_job if len(by_job) == len(ids) else None
         return wait_for(found, timeout=DEADLINE, what="Flower to show the tasks", every=0.2)
 
+    def flower_task(self, job_id: str, state: str, *, newer_than: float | None = None) -> dict:
+        """Wait until Flower's /api/task/info/<JobId> shows ``state`` (and a newer event)."""
+        def seen() -> dict | None:
+            resp = self.flower_get(f"/api/task/info/{job_id}")
+            task = resp.json() if resp.status_code == 200 else None
+            if not task or task["state"] != state:
+                return None
+            return task if newer_than is None or (task["timestamp"] or 0) > newer_than else None
+        return wait_for(seen, timeout=DEADLINE, what=f"Flower to show {job_id} {state}",
+                        every=0.2)
+
+    def wait_worker_counts(self, name: str, at_least: dict[str, int]) -> dict:
+        """Wait until Flower's event counters for worker ``name`` reach ``at_least``."""
+        def reached() -> dict | None:
+            worker = self.flower_workers().get(name) or {}
+            return worker if all(worker.get(k, 0) >= v for k, v in at_least.items()) else None
+        return wait_for(reached, timeout=DEADLINE, what=f"{name}'s counters {at_least}",
+                        every=0.2)
+
+    def jobs_queue_depth(self) -> int:
+        """Messages in the jobs queue, visible or in flight (Approximate*, exact on moto)."""
+        sqs = self.aws("sqs")
+        url = sqs.get_queue_url(QueueName="batchlab-jobs")["QueueUrl"]
+        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+                 "ApproximateNumberOfMessagesDelayed"]
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+        return sum(int(attributes[n]) for n in names)
+
+    def send_message(self, job_id: str) -> None:
+        """Send the job's message again, as SQS may deliver it twice."""
+        subprocess.run(
+            [sys.executable, "-c", f"from tasks import enqueue_job; enqueue_job({job_id!r})"],
+            cwd=ROOT, env=self.stack.env, check=True, timeout=60,
+        )
+
     def inventory(self) -> tuple[list[str], list[tuple[str, str, str]]]:
         """SQS queue names and SNS subscriptions (topic, queue, arn), sorted."""
         urls = self.aws("sqs").list_queues().get("QueueUrls", [])
@@ -191,6 +227,25 @@ def kind(call: Call) -> str:
         if call.target.startswith(f"batchlab-{what}-"):
             return f"sqs {what}"
     return f"{call.service} jobs" if call.target.startswith("batchlab-jobs") else call.service
+
+
+def port_of(url: str) -> str:
+    return url.rsplit(":", 1)[1]
+
+
+def events_queue(queues: list[str], port: str) -> str | None:
+    """The event queue of the Flower on ``port`` (``batchlab-events-flower-<node>-<port>``)."""
+    found = [q for q in queues if q.startswith("batchlab-events-flower-") and q.endswith(f"-{port}")]
+    return found[0] if len(found) == 1 else None
+
+
+def subscribed(subscriptions: list[tuple[str, str, str]]) -> set[str]:
+    return {queue for _, queue, _ in subscriptions}
+
+
+def pairs(subscriptions: list[tuple[str, str, str]]) -> set[tuple[str, str]]:
+    """(topic, queue) of each subscription; ARNs change when a queue is subscribed again."""
+    return {(topic, queue) for topic, queue, _ in subscriptions}
 
 
 def add_logs_if_failed(request, stack: Stack, failed_before: int) -> None:
@@ -293,6 +348,59 @@ def test_flower_shows_the_worker_online_and_each_task_with_its_job_id(site):
     assert worker["freq"] > 0
 
 
+def test_a_failed_job_is_one_task_named_by_its_job_id_retried_then_failure(site):
+    """Issue 12 item 12: FAILED is a FAILURE with the job's error, its attempts RETRYs of one
+    task whose uuid is the JobId, and the failed message is deleted, not redelivered."""
+    before = site.flower_workers().get(site.worker_name, {})
+    body = {"name": "always fails", "type": "simulate", "ownerId": "flower-test",
+            "payload": {"durationSeconds": 0, "failureProbability": 1}}
+    resp = site.api.post("/api/jobs", json=body)
+    assert resp.status_code == 202, resp.text
+    job_id = resp.json()["id"]
+
+    def failed() -> dict | None:
+        job = site.api.get(f"/api/jobs/{job_id}").json()
+        return job if job["status"] == "FAILED" else None
+
+    job = wait_for(failed, timeout=DEADLINE, what=f"job {job_id} to fail", every=0.2)
+    assert job["attempts"] == job["maxAttempts"] == 3
+    task = site.flower_task(job_id, "FAILURE")
+    assert task["uuid"] == job_id and task["args"] == repr([job_id])
+    assert job["error"] in task["exception"] and "JobFailed" in task["exception"]
+    assert task["retried"] is not None  # the first two attempts were RETRYs of it
+    assert task["retries"] == 2  # the third message: two retries of the first
+    assert task["worker"] == site.worker_name
+    # One task for the job, however many attempts: none under another uuid.
+    tasks = site.flower_get("/api/tasks").json()
+    assert [t for t in tasks.values() if repr([job_id]) == t.get("args")] == [tasks[job_id]]
+    assert job_id in site.flower_get("/api/tasks", params={"state": "FAILURE"}).json()
+    after = site.wait_worker_counts(site.worker_name, {
+        "task-failed": before.get("task-failed", 0) + 1,
+        "task-retried": before.get("task-retried", 0) + 2})
+    assert after["task-failed"] >= 1 and after["task-retried"] >= 2
+    # Deleted, not left to come back after the visibility timeout (120 s).
+    wait_for(lambda: site.jobs_queue_depth() == 0, timeout=DEADLINE,
+             what="the failed job's message to be deleted", every=0.5)
+
+    # A duplicate delivery of the FAILED job keeps it a FAILURE (a SUCCESS would win).
+    site.send_message(job_id)
+    site.worker.wait_log(f"job {job_id} is already FAILED", timeout=DEADLINE)
+    again = site.flower_task(job_id, "FAILURE", newer_than=task["failed"])
+    assert job["error"] in again["exception"]
+    wait_for(lambda: site.jobs_queue_depth() == 0, timeout=DEADLINE,
+             what="the duplicate to be deleted", every=0.5)
+
+
+def test_a_cancelled_job_is_revoked_in_flower(site):
+    body = {"name": "cancelled", "type": "simulate", "ownerId": "flower-test",
+            "payload": {"durationSeconds": 30, "steps": 30}}
+    job_id = site.api.post("/api/jobs", json=body).json()["id"]
+    site.flower_task(job_id, "STARTED")
+    assert site.api.post(f"/api/jobs/{job_id}/cancel").status_code == 200
+    task = site.flower_task(job_id, "REVOKED")
+    assert task["uuid"] == job_id
+
+
 def test_remote_control_inspect_ping_and_flower_worker_details(site):
     ping = subprocess.run(
         [str(BIN / "celery"), "-A", "tasks", "inspect", "ping", "--timeout", "10"],
@@ -313,30 +421,69 @@ def test_remote_control_inspect_ping_and_flower_worker_details(site):
 
 
 def test_a_flower_restart_leaves_no_queue_or_subscription_behind(site):
+    """A clean stop unsubscribes Flower's event queue and keeps it; a restart on the same port,
+    or after a kill -9, takes the same queues over (issue 12, item 15)."""
+    port = port_of(site.flower_url)
+
     def settled():
         queues, subscriptions = site.inventory()
-        names = set(queues)
-        if any(n.startswith("batchlab-events-flower-") for n in names) and any(
-                n.startswith("batchlab-reply-flower-") for n in names):
+        if events_queue(queues, port) and any(
+                q.startswith("batchlab-reply-flower-") and q.endswith(f"-{port}") for q in queues):
             return queues, subscriptions
         return None
 
     before = wait_for(settled, timeout=DEADLINE, what="Flower's queues")
+    queue = events_queue(before[0], port)
+    assert queue in subscribed(before[1])
     site.flower.stop()
-    site.flower, site.flower_url = site.stack.start_flower()
-    # The new Flower knows nothing yet: seeing the worker online proves its events flow.
-    site.wait_worker_status(site.worker_name, online=True)
-    ids = site.submit(1, "after restart")
-    site.wait_completed(ids)
-    site.flower_tasks_for(ids)
-    after = site.inventory()
+    queues, subscriptions = site.inventory()
+    assert queue in queues and queue not in subscribed(subscriptions)  # unsubscribed at exit
 
-    assert after == before
-    queues, subscriptions = after
+    for stop in ("term", "kill -9"):
+        if stop == "kill -9":
+            site.flower.signal_group(signal.SIGKILL)  # no exit handler: the subscription stays
+            site.flower.proc.wait(timeout=30)
+        site.flower, site.flower_url = site.stack.start_flower(port=port)
+        # The new Flower knows nothing yet: seeing the worker online proves its events flow.
+        site.wait_worker_status(site.worker_name, online=True)
+        ids = site.submit(1, f"after {stop}")
+        site.wait_completed(ids)
+        site.flower_tasks_for(ids)
+        after = site.inventory()
+        assert after[0] == before[0]
+        assert pairs(after[1]) == pairs(before[1])
+
+    queues, subscriptions = site.inventory()
     assert not [q for q in queues if q.startswith("celeryev")]
     assert sorted(q for q in queues if q.startswith("batchlab-events-")) == [
         q for q in queues if q.startswith("batchlab-events-flower-")]
-    assert len(subscriptions) == len({(topic, queue) for topic, queue, _ in subscriptions})
+    assert len(subscriptions) == len(pairs(subscriptions))
+
+
+def test_two_flowers_on_one_host_each_see_every_task_and_share_no_queue(site):
+    """Issue 12 item 15: two Flowers on one host each get every event (their own queue, named
+    after their port); a third on a port whose Flower runs is refused, saying why."""
+    second, second_url = site.stack.start_flower()
+    try:
+        other = dataclasses.replace(site, flower=second, flower_url=second_url)
+        other.wait_worker_status(site.worker_name, online=True)
+        ids = site.submit(10, "two flowers")
+        site.wait_completed(ids)
+        for flower in (site, other):  # every task's task-succeeded reached both
+            assert set(flower.flower_tasks_for(ids)) == set(ids)
+
+        port = port_of(second_url)
+        third = site.stack.spawn("flower", [
+            str(BIN / "celery"), "-A", "tasks", "flower", "--address=127.0.0.1", f"--port={port}"])
+        assert third.proc.wait(timeout=60) != 0
+        assert f"(pid {second.pid}) already reads SQS queue batchlab-events-flower-" in third.log()
+        assert "another --port" in third.log()
+        assert other.flower_get("/healthcheck").status_code == 200  # undisturbed
+    finally:
+        second.stop()
+    queues, subscriptions = site.inventory()
+    assert events_queue(queues, port) not in subscribed(subscriptions)
+    assert events_queue(queues, port_of(site.flower_url)) in subscribed(subscriptions)
 
 
 def test_events_cost_per_task_and_per_worker_minute(site, capsys):

@@ -151,6 +151,49 @@ def test_role_is_the_celery_subcommand():
     assert events_sqs.role(["/x/bin/uvicorn", "api.main:app"]) == "uvicorn"
 
 
+def test_a_flower_names_its_queues_after_its_port_too(monkeypatch):
+    monkeypatch.setattr(events_sqs.settings, "events_node", "vm")
+    monkeypatch.delenv("FLOWER_PORT", raising=False)
+    monkeypatch.setattr(sys, "argv", ["celery", "-A", "tasks", "flower", "--port=5601"])
+    assert events_sqs.node() == "flower-vm-5601"
+    assert own_queue_name(f"{EVENT_QUEUE_PREFIX}.1") == "batchlab-events-flower-vm-5601"
+    assert reply_oid() == "batchlab-reply-flower-vm-5601"
+    monkeypatch.setattr(sys, "argv", ["celery", "-A", "tasks", "flower", "--port", "5602"])
+    assert events_sqs.node() == "flower-vm-5602"
+    monkeypatch.setattr(sys, "argv", ["celery", "-A", "tasks", "flower"])
+    assert events_sqs.node() == "flower-vm-5555"  # Flower's default
+    monkeypatch.setenv("FLOWER_PORT", "5603")
+    assert events_sqs.node() == "flower-vm-5603"
+    monkeypatch.setattr(sys, "argv", ["celery", "-A", "tasks", "events", "--dump"])
+    assert events_sqs.node() == "events-vm"
+
+
+def test_a_second_reader_of_an_event_queue_is_refused_until_the_first_is_gone(
+        monkeypatch, tmp_path):
+    from tasks import event_queues
+
+    exits: list = []
+    monkeypatch.setattr(event_queues.atexit, "register", lambda *a: exits.append(a))
+    monkeypatch.setattr(event_queues, "_claims", {})
+    monkeypatch.setattr(events_sqs.settings, "events_node", "vm")
+    monkeypatch.setattr(sys, "argv", ["celery", "flower", "--port=5601"])
+    name = event_queues.claim_event_queue(lock_dir=tmp_path)
+    assert name == "batchlab-events-flower-vm-5601"
+    assert exits == [(event_queues.unsubscribe, name)]  # a clean exit unsubscribes it
+    assert (tmp_path / f"{name}.lock").read_text() == f"{os.getpid()}\n"
+
+    held = event_queues._claims.pop(name)  # as if another process held it: a second flock
+    with pytest.raises(SystemExit, match=rf"another flower on this host \(pid {os.getpid()}\) "
+                       rf"already reads SQS queue {name}.*another --port"):
+        event_queues.claim_event_queue(lock_dir=tmp_path)
+    os.close(held)  # the holder exits (even kill -9: the kernel drops the lock)
+    assert event_queues.claim_event_queue(lock_dir=tmp_path) == name
+    event_queues.release(name)
+
+    monkeypatch.setattr(sys, "argv", ["celery", "-A", "tasks", "worker"])
+    assert event_queues.claim_event_queue(lock_dir=tmp_path) is None  # workers read no events
+
+
 # ---------------------------------------------------------------------------- the switch
 
 
