@@ -7,7 +7,7 @@ from celery.worker.request import Request
 
 from tasks import messages
 from tasks.celery_app import app
-from tasks.execution import DEAD_LETTER, Delivery, handle_delivery
+from tasks.execution import DEAD_LETTER, NOT_WRITTEN_YET, Delivery, handle_delivery
 
 RUN_JOB = "batchlab.run_job"
 
@@ -36,8 +36,11 @@ class SqsRequest(Request):
         super().__init__(message, *args, **kwargs)
         info = message.delivery_info or {}
         sqs_message = info.get("sqs_message") or {}
+        attributes = sqs_message.get("Attributes", {})
+        sent = attributes.get("SentTimestamp")  # ms; celeryconfig asks kombu to fetch it
         self._request_dict["sqs"] = {
-            "receive_count": int(sqs_message.get("Attributes", {}).get("ApproximateReceiveCount", 1)),
+            "receive_count": int(attributes.get("ApproximateReceiveCount", 1)),
+            "sent_at": int(sent) / 1000 if sent else None,
             "receipt_handle": sqs_message.get("ReceiptHandle"),
             "queue_url": info.get("sqs_queue"),
         }
@@ -51,9 +54,14 @@ def run_job(self, job_id: str) -> str:
         receive_count=sqs.get("receive_count", 1),
         receipt_handle=sqs.get("receipt_handle"),
         queue_url=sqs.get("queue_url"),
+        sent_at=sqs.get("sent_at"),
     )
     outcome = handle_delivery(job_id, enqueue=enqueue_job, delivery=delivery)
     if outcome == DEAD_LETTER:
         # Not deleted: the queue's redrive policy moves it to the DLQ on its next receive.
         raise Reject(f"job {job_id} dead-lettered", requeue=False)
+    if outcome == NOT_WRITTEN_YET:
+        # Not deleted either (the queue has a redrive policy): the message comes back
+        # once the visibility delay set by tasks.execution._not_written runs out.
+        raise Reject(f"job {job_id} not written yet", requeue=False)
     return outcome
