@@ -232,21 +232,35 @@ def _not_written(job_id: str, delivery: Delivery) -> str:
     never lands in the DLQ.
     """
     age = delivery.age()
-    grace = settings.dispatch_grace_seconds
-    if age is None or age >= grace or not (delivery.receipt_handle and delivery.queue_url):
+    delay = None if age is None else unwritten_delay(
+        age=age, receive_count=delivery.receive_count, grace=settings.dispatch_grace_seconds,
+        max_receive_count=settings.max_receive_count,
+    )
+    if delay is None or not (delivery.receipt_handle and delivery.queue_url):
         log.warning("job %s does not exist (never written, or expired); dropping", job_id)
         return "missing"
-    remaining = grace - age
-    bounces_left = settings.max_receive_count - 1 - delivery.receive_count
-    delay = remaining if bounces_left <= 1 else min(remaining, 2.0**delivery.receive_count)
     client("sqs").change_message_visibility(
-        QueueUrl=delivery.queue_url,
-        ReceiptHandle=delivery.receipt_handle,
-        VisibilityTimeout=min(43_200, max(1, math.ceil(delay))),
+        QueueUrl=delivery.queue_url, ReceiptHandle=delivery.receipt_handle, VisibilityTimeout=delay
     )
     log.info("job %s not written yet (message %.1f s old); looking again in %d s",
-             job_id, age, math.ceil(delay))
+             job_id, age, delay)
     return NOT_WRITTEN_YET
+
+
+def unwritten_delay(
+    *, age: float, receive_count: int, grace: float, max_receive_count: int
+) -> int | None:
+    """Seconds until a message whose job is not written comes back; None: drop it now.
+
+    2, 4, 8… s, and the whole rest of the grace once only one receive is left
+    before maxReceiveCount, so the message is dropped by a worker, never dead-lettered.
+    """
+    if age >= grace:
+        return None
+    remaining = grace - age
+    receives_left = max_receive_count - 1 - receive_count
+    delay = remaining if receives_left <= 1 else min(remaining, 2.0**receive_count)
+    return min(43_200, max(1, math.ceil(delay)))
 
 
 def _run(job: Job, *, enqueue: Enqueue, delivery: Delivery, item: dict[str, Any]) -> str:
