@@ -88,6 +88,7 @@ class Clients:
         self.accepted: set[str] = set()
         self.requests = 0
         self.gave_up = 0
+        self.refused: dict[int, int] = {}  # 4xx answers by status (none expected)
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._threads = [threading.Thread(target=self._run, daemon=True) for _ in range(threads)]
@@ -119,7 +120,9 @@ class Clients:
                     self.accepted.add(resp.json()["id"])
                 return
             if resp is not None and resp.status_code < 500:
-                raise RuntimeError(f"unexpected {resp.status_code}: {resp.text}")
+                with self._lock:
+                    self.refused[resp.status_code] = self.refused.get(resp.status_code, 0) + 1
+                return
             time.sleep(0.2)  # a client's retry pause, not a synchronisation
         with self._lock:
             self.gave_up += 1
@@ -184,7 +187,7 @@ def kill_scenario(stack: Stack, api: Api, *, idempotent: bool, kills: int, clien
             api.kill()
             api.start()
         time.sleep(1.0)
-    return {"owner": owner, "requests": c.requests, "gaveUp": c.gave_up,
+    return {"owner": owner, "requests": c.requests, "gaveUp": c.gave_up, "refused": c.refused,
             **settle(stack, owner, c.accepted)}
 
 
@@ -196,7 +199,7 @@ def freeze_scenario(stack: Stack, api: Api, *, moto: Service, seconds: float, cl
         time.sleep(seconds)
         moto.signal_group(signal.SIGCONT)
         time.sleep(3.0)
-    return {"owner": owner, "requests": c.requests, "gaveUp": c.gave_up,
+    return {"owner": owner, "requests": c.requests, "gaveUp": c.gave_up, "refused": c.refused,
             **settle(stack, owner, c.accepted)}
 
 
