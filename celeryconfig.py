@@ -28,6 +28,10 @@ broker_transport_options = {
     "wait_time_seconds": settings.wait_time_seconds,
     "polling_interval": settings.polling_interval,
     "visibility_timeout": settings.visibility_timeout,
+    # SentTimestamp gives a message's age: a job not written yet is waited for until
+    # the message is dispatch_grace_seconds old (tasks/execution.py). kombu adds
+    # ApproximateReceiveCount itself.
+    "fetch_message_attributes": {"MessageSystemAttributeNames": ["SentTimestamp"]},
     # SNS fanout for Celery events and remote control (tasks/events_sqs.py).
     "supports_fanout": settings.events_enabled,
     "client-config": {

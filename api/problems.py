@@ -27,6 +27,7 @@ from core.errors import (
     InvalidRequest,
     JobConflict,
     JobNotFound,
+    JobTooLarge,
     MissingOwner,
     OwnerMismatch,
     UnknownJobType,
@@ -132,6 +133,10 @@ DOMAIN_PROBLEMS: dict[type[Exception], DomainProblem] = {
         403, "owner-mismatch", detail=lambda e: "ownerId does not match the owner of your API key"
     ),
     JobConflict: DomainProblem(409, "job-conflict"),
+    # Too large as stored (UTF-8 JSON, DynamoDB's size rules): no retry can succeed.
+    JobTooLarge: DomainProblem(
+        413, "job-too-large", errors=lambda e: [{"field": "payload", "message": str(e)}]
+    ),
     BackendUnavailable: DomainProblem(503, "backend-unavailable", detail=_unavailable_detail),
     BotoCoreError: DomainProblem(503, "backend-unavailable", detail=_unavailable_detail),
     ClientError: DomainProblem(503, "backend-unavailable", detail=_unavailable_detail),

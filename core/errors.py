@@ -53,3 +53,21 @@ class InvalidRequest(Exception):
     def __init__(self, errors: list[dict]) -> None:
         super().__init__("the job did not validate; see errors")
         self.errors = errors
+
+
+class JobTooLarge(Exception):
+    """The job, as it would be stored, is over the job item budget: it can never be stored."""
+
+    def __init__(self, *, size: int, limit: int, index: int | None = None) -> None:
+        who = "the job" if index is None else f"job {index} of the batch"
+        super().__init__(
+            f"{who} would take {size} bytes when stored; the limit is {limit} bytes "
+            "(DynamoDB's 400 KB item limit, less room kept for the job's status updates)"
+        )
+        self.size = size
+        self.limit = limit
+        self.index = index
+
+
+class ResultNotStored(Exception):
+    """A finished job's result cannot be written into its item (too large for DynamoDB)."""

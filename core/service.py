@@ -19,13 +19,16 @@ from core.errors import (
     InvalidRequest,
     JobConflict,
     JobNotFound,
+    JobTooLarge,
     MissingOwner,
     OwnerMismatch,
     UnknownJobType,
 )
+from core.item_size import item_size
 from core.job import Job, JobCreate, JobPage, JobTypeInfo
 from core.job_types import REGISTRY, JobType
 from core.meter import meter
+from core.settings import settings
 from core.status import TERMINAL, JobStatus
 
 log = logging.getLogger("batchlab.service")
@@ -83,19 +86,29 @@ def _validated(request: JobCreate) -> tuple[JobType, dict[str, Any]]:
     return job_type, model.model_dump(by_alias=True, mode="json")
 
 
+def _checked_size(item: dict[str, Any], *, index: int | None = None) -> dict[str, Any]:
+    """The item, if it fits the job item budget; JobTooLarge (a 413) if it never can."""
+    size = item_size(item)
+    if size > settings.max_job_item_bytes:
+        raise JobTooLarge(size=size, limit=settings.max_job_item_bytes, index=index)
+    return item
+
+
 def submit_job(
     *, request: JobCreate, enqueue: Enqueue, idempotency_key: str | None = None
 ) -> tuple[Job, bool]:
-    """Validate, store the job QUEUED, send its JobId. Returns (job, created).
+    """Validate, send the JobId, store the job QUEUED. Returns (job, created).
 
-    Steps:
-      1. look up the type and validate the payload against its schema;
-      2. conditional PutItem (with an Idempotency-Key the JobId is derived from
-         owner+key, so a repeat hits the condition and returns the first job);
-      3. send the JobId-only message;
-      4. if the send fails, delete the still-unsent job and raise
-         BackendUnavailable: the client gets a 503 and no job is left QUEUED
-         without a message (a retry with the same key starts clean).
+    Sent before stored (README, "Delivery guarantees"), so a stored job always has
+    a message, whatever instant the API dies:
+      1. look up the type, validate the payload, build the item and check its size
+         (JobTooLarge: it could never be stored);
+      2. send the JobId-only message (if SQS refuses: 503, nothing stored);
+      3. conditional PutItem (with an Idempotency-Key the JobId is derived from
+         owner+key, so a repeat hits the condition and returns the first job, which
+         the message just sent runs if it never got one; otherwise the worker sees
+         a duplicate). If the put fails the client gets a 503 and the worker drops
+         the message once it is older than ``dispatch_grace_seconds``.
     """
     job_type, payload = _validated(request)
     request_hash = None
@@ -104,28 +117,28 @@ def submit_job(
     else:
         job_id = str(uuid.uuid5(_IDEMPOTENCY_NAMESPACE, f"{request.owner_id}\n{idempotency_key}"))
         request_hash = _request_hash(request, payload)
+    item = _checked_size(store.new_job_item(
+        job_id=job_id,
+        owner_id=request.owner_id,
+        name=request.name,
+        type_=request.type,
+        payload=payload,
+        max_attempts=job_type.max_attempts,
+        request_hash=request_hash,
+    ))
     try:
-        job = store.put_job(
-            job_id=job_id,
-            owner_id=request.owner_id,
-            name=request.name,
-            type_=request.type,
-            payload=payload,
-            max_attempts=job_type.max_attempts,
-            request_hash=request_hash,
-        )
+        enqueue(job_id)
+    except Exception as exc:
+        log.warning("enqueue of %s failed; nothing stored: %r", job_id, exc)
+        raise BackendUnavailable("the job queue is unavailable; nothing was accepted") from exc
+    try:
+        job = store.put_job(item=item)
     except store.JobExists as exists:
         if request_hash is None or exists.item is None:
             raise
         if exists.item.get("RequestHash", {}).get("S") != request_hash:
             raise IdempotencyMismatch() from exists
         return store.job_from_item(exists.item), False
-    try:
-        enqueue(job_id)
-    except Exception as exc:
-        log.warning("enqueue of %s failed, removing the unsent job: %r", job_id, exc)
-        store.delete_unsent_job(job_id)
-        raise BackendUnavailable("the job queue is unavailable; nothing was accepted") from exc
     metrics.JOBS_CREATED.labels(request.type).inc()
     meter().count_job("created")
     return job, True
@@ -167,12 +180,16 @@ def submit_batch(
 ) -> list[Job | Exception]:
     """Submit many jobs at once; returns, per input, the Job or the error it got.
 
-    Steps:
-      1. validate each job on its own: a bad job is reported alone, the rest go on;
-      2. BatchWriteItem the valid ones (25 per request), all QUEUED;
-      3. SendMessageBatch their JobIds (10 per request);
-      4. delete the jobs whose message SQS refused; they report BackendUnavailable.
-    A failure of step 2 removes what it may have written and fails the whole batch.
+    Steps (sent before stored, as :func:`submit_job`):
+      1. validate each job on its own and check its stored size: a bad or
+         too-large job is reported alone (422 / 413), the rest go on;
+      2. SendMessageBatch the valid ones' JobIds (10 per request); a job whose
+         message SQS refused is not written and reports BackendUnavailable;
+      3. BatchWriteItem the sent ones (25 per request); a job whose chunk failed
+         reports BackendUnavailable (its message is dropped by the worker after
+         the grace, or runs it if the write did land).
+    If no job was accepted and some failed only for the backend, the whole batch
+    is a 503 (BackendUnavailable) so the client retries it.
     """
     outcomes: list[Job | Exception | None] = [None] * len(jobs)
     prepared: list[tuple[int, dict[str, Any]]] = []
@@ -180,34 +197,39 @@ def submit_batch(
         try:
             request = with_owner(JobCreate.model_validate(raw), key_owner)
             job_type, payload = _validated(request)
+            item = _checked_size(store.new_job_item(
+                job_id=str(uuid.uuid4()),
+                owner_id=request.owner_id,
+                name=request.name,
+                type_=request.type,
+                payload=payload,
+                max_attempts=job_type.max_attempts,
+            ), index=i)
         except ValidationError as exc:
             outcomes[i] = InvalidRequest(exc.errors(include_url=False, include_context=False))
-        except (UnknownJobType, InvalidPayload, MissingOwner, OwnerMismatch) as exc:
+        except (UnknownJobType, InvalidPayload, MissingOwner, OwnerMismatch, JobTooLarge) as exc:
             outcomes[i] = exc
         else:
-            prepared.append((i, {
-                "job_id": str(uuid.uuid4()),
-                "owner_id": request.owner_id,
-                "name": request.name,
-                "type_": request.type,
-                "payload": payload,
-                "max_attempts": job_type.max_attempts,
-            }))
+            prepared.append((i, item))
     if prepared:
-        try:
-            created = store.put_jobs([values for _, values in prepared])
-        except Exception as exc:
-            store.delete_unsent_jobs([values["job_id"] for _, values in prepared])
-            raise BackendUnavailable("the job store is unavailable; nothing was accepted") from exc
-        refused = set(enqueue_many([job.id for job in created]))
+        refused = set(enqueue_many([item["JobId"]["S"] for _, item in prepared]))
         if refused:
-            log.warning("%d batch message(s) refused; removing their jobs", len(refused))
-            store.delete_unsent_jobs(sorted(refused))
-        for (i, _), job in zip(prepared, created, strict=True):
-            if job.id in refused:
+            log.warning("%d batch message(s) refused; their jobs are not stored", len(refused))
+        sent = [(i, item) for i, item in prepared if item["JobId"]["S"] not in refused]
+        unwritten = set(store.put_jobs([item for _, item in sent])) if sent else set()
+        for i, item in prepared:
+            job_id = item["JobId"]["S"]
+            if job_id in refused:
                 outcomes[i] = BackendUnavailable("the job queue refused this job's message")
+            elif job_id in unwritten:
+                outcomes[i] = BackendUnavailable("the job store did not take this job")
             else:
+                job = store.job_from_item(item)
                 outcomes[i] = job
                 metrics.JOBS_CREATED.labels(job.type).inc()
                 meter().count_job("created")
+        if len(refused) + len(unwritten) == len(prepared) and not any(
+            isinstance(o, Job) for o in outcomes
+        ):
+            raise BackendUnavailable("the job store or queue is unavailable; nothing was accepted")
     return outcomes  # type: ignore[return-value]

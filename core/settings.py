@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     # Workers look at the DLQ this often and mark its jobs FAILED (0 = never).
     dlq_reconcile_seconds: float = Field(default=30.0, ge=0)
     wait_time_seconds: int = Field(default=20, ge=0, le=20)
+    # The API sends a job's message before it writes the job; a worker waits this long
+    # (by the message's age) for a job that is not written yet, then drops the message.
+    dispatch_grace_seconds: float = Field(default=180.0, ge=1, le=43_200)
     # Queue URLs are normally resolved once with GetQueueUrl; set them to skip that call.
     queue_url: str | None = None
     dlq_url: str | None = None
@@ -44,6 +47,10 @@ class Settings(BaseSettings):
     # API
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     max_batch_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # The largest a new job's DynamoDB item may be (core/item_size.py): DynamoDB's
+    # 400 KB limit less 64 KiB kept for the job's own status writes (history entries,
+    # LastError, timestamps over up to 20 attempts). A larger job is a 413.
+    max_job_item_bytes: int = Field(default=400 * 1024 - 64 * 1024, ge=1024, le=400 * 1024)
     retry_after_seconds: int = Field(default=1, ge=1)
     api_threads: int = Field(default=64, ge=1)
     # FastAPI's native OpenTelemetry (spans, metrics, logs through the global providers).

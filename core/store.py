@@ -5,25 +5,31 @@ pure state machine first, then writes it with a conditional UpdateItem on the ol
 status, so check and write happen together (two writers cannot both win).
 
 Attributes are PascalCase. Payload and Result are stored as JSON strings: their
-size stays predictable (write units) and no float→Decimal juggling is needed.
+size stays predictable (write units) and no float→Decimal juggling is needed. The
+JSON is UTF-8 (``ensure_ascii=False``): escaped, one non-ASCII character costs 6 or
+12 bytes of the 400 KB item instead of 2 to 4.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from core.aws import client
-from core.errors import JobNotFound
+from core.errors import JobNotFound, JobTooLarge, ResultNotStored
+from core.item_size import MAX_ITEM_BYTES, item_size
 from core.job import HistoryEntry, Job, JobSummary
 from core.settings import settings
 from core.status import TERMINAL, JobStatus, advance
+
+log = logging.getLogger("batchlab.store")
 
 _ser = TypeSerializer()
 _de = TypeDeserializer()
@@ -50,6 +56,16 @@ def _history(status: JobStatus, at: str, note: str | None = None) -> list[dict[s
 
 def _is_conditional_failure(exc: ClientError) -> bool:
     return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+def _is_validation_error(exc: ClientError) -> bool:
+    # DynamoDB's answer to an item over 400 KB (AWS enforces it where moto may not).
+    return exc.response.get("Error", {}).get("Code") == "ValidationException"
+
+
+def encode_json(value: Any) -> str:
+    """Compact UTF-8 JSON, as Payload and Result are stored."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 # --- mapping -----------------------------------------------------------------
@@ -98,33 +114,7 @@ class JobExists(Exception):
         self.item = item
 
 
-def _new_job_values(
-    *,
-    job_id: str,
-    owner_id: str,
-    name: str,
-    type_: str,
-    payload: dict[str, Any],
-    max_attempts: int,
-) -> dict[str, Any]:
-    created = now_iso()
-    return {
-        "JobId": job_id,
-        "OwnerId": owner_id,
-        "Name": name,
-        "Type": type_,
-        "Payload": json.dumps(payload, separators=(",", ":")),
-        "Status": JobStatus.QUEUED.value,
-        "CreatedAt": created,
-        "Attempts": 0,
-        "MaxAttempts": max_attempts,
-        "Progress": 0,
-        "History": _history(JobStatus.QUEUED, created),
-        "ExpiresAt": int(time.time() + settings.job_ttl_hours * 3600),
-    }
-
-
-def put_job(
+def new_job_item(
     *,
     job_id: str,
     owner_id: str,
@@ -133,15 +123,36 @@ def put_job(
     payload: dict[str, Any],
     max_attempts: int,
     request_hash: str | None = None,
-) -> Job:
-    """Write a new QUEUED job; raise JobExists (with the stored item) if the id is taken."""
-    values = _new_job_values(
-        job_id=job_id, owner_id=owner_id, name=name, type_=type_, payload=payload,
-        max_attempts=max_attempts,
-    )
+) -> dict[str, Any]:
+    """The marshalled item of a new QUEUED job: what :func:`put_job` / :func:`put_jobs`
+    write, and what the submit path measures (core.item_size) before sending anything."""
+    created = now_iso()
+    values = {
+        "JobId": job_id,
+        "OwnerId": owner_id,
+        "Name": name,
+        "Type": type_,
+        "Payload": encode_json(payload),
+        "Status": JobStatus.QUEUED.value,
+        "CreatedAt": created,
+        "Attempts": 0,
+        "MaxAttempts": max_attempts,
+        "Progress": 0,
+        "History": _history(JobStatus.QUEUED, created),
+        "ExpiresAt": int(time.time() + settings.job_ttl_hours * 3600),
+    }
     if request_hash:
         values["RequestHash"] = request_hash
-    item = _marshal(values)
+    return _marshal(values)
+
+
+def _too_large(item: dict[str, Any]) -> JobTooLarge:
+    return JobTooLarge(size=item_size(item), limit=MAX_ITEM_BYTES)
+
+
+def put_job(*, item: dict[str, Any]) -> Job:
+    """Write a new QUEUED job (from :func:`new_job_item`); raise JobExists (with the
+    stored item) if the id is taken, JobTooLarge if DynamoDB refuses its size."""
     try:
         client("dynamodb").put_item(
             TableName=settings.table_name,
@@ -152,42 +163,45 @@ def put_job(
     except ClientError as exc:
         if _is_conditional_failure(exc):
             raise JobExists(exc.response.get("Item")) from exc
+        if _is_validation_error(exc):
+            raise _too_large(item) from exc
         raise
     return job_from_item(item)
 
 
-def _batch_write(requests: list[dict[str, Any]]) -> None:
-    """BatchWriteItem in chunks of 25, retrying unprocessed items with backoff."""
-    for i in range(0, len(requests), 25):
-        pending = {settings.table_name: requests[i : i + 25]}
-        for attempt in range(8):
-            resp = client("dynamodb").batch_write_item(RequestItems=pending)
-            pending = resp.get("UnprocessedItems") or {}
-            if not pending:
-                break
-            time.sleep(min(1.0, 0.05 * 2**attempt))  # DynamoDB throttled part of the batch
-        if pending:
-            raise ClientError(
-                {"Error": {"Code": "ProvisionedThroughputExceededException",
-                           "Message": "unprocessed items after retries"}},
-                "BatchWriteItem",
-            )
+def _batch_write_chunk(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One BatchWriteItem of ≤ 25 puts, retrying unprocessed items with backoff;
+    returns the items still unwritten."""
+    pending = {settings.table_name: [{"PutRequest": {"Item": item}} for item in items]}
+    for attempt in range(8):
+        resp = client("dynamodb").batch_write_item(RequestItems=pending)
+        pending = resp.get("UnprocessedItems") or {}
+        if not pending:
+            return []
+        time.sleep(min(1.0, 0.05 * 2**attempt))  # DynamoDB throttled part of the batch
+    return [r["PutRequest"]["Item"] for r in pending.get(settings.table_name, [])]
 
 
-def put_jobs(jobs: list[dict[str, Any]]) -> list[Job]:
-    """Write many new QUEUED jobs with BatchWriteItem (25 per request).
+def put_jobs(items: list[dict[str, Any]]) -> list[str]:
+    """Write many new QUEUED jobs (from :func:`new_job_item`), 25 per BatchWriteItem.
 
-    BatchWriteItem takes no condition, so this is only for fresh random JobIds
-    (batch submit); an Idempotency-Key submit uses :func:`put_job`.
+    Returns the JobIds not written: each chunk succeeds or fails on its own. A
+    chunk whose request failed may still have been applied (a timeout); its jobs
+    are reported unwritten, which is no claim of success (their messages were sent
+    first, so if they were stored they run). BatchWriteItem takes no condition, so
+    this is only for fresh random JobIds (batch submit); an Idempotency-Key submit
+    uses :func:`put_job`.
     """
-    items = [_marshal(_new_job_values(**job)) for job in jobs]
-    _batch_write([{"PutRequest": {"Item": item}} for item in items])
-    return [job_from_item(item) for item in items]
-
-
-def delete_unsent_jobs(job_ids: list[str]) -> None:
-    """Remove jobs whose messages never reached SQS (batch submit's dual-write gap)."""
-    _batch_write([{"DeleteRequest": {"Key": {"JobId": {"S": j}}}} for j in job_ids])
+    unwritten: list[str] = []
+    for i in range(0, len(items), 25):
+        chunk = items[i : i + 25]
+        try:
+            left = _batch_write_chunk(chunk)
+        except (ClientError, BotoCoreError):
+            log.warning("BatchWriteItem of %d jobs failed", len(chunk), exc_info=True)
+            left = chunk
+        unwritten += [item["JobId"]["S"] for item in left]
+    return unwritten
 
 
 def get_item(job_id: str, *, consistent: bool = False) -> dict[str, Any] | None:
@@ -204,21 +218,6 @@ def get_job(job_id: str) -> Job:
     if item is None:
         raise JobNotFound(job_id)
     return job_from_item(item)
-
-
-def delete_unsent_job(job_id: str) -> None:
-    """Remove a job whose message never reached SQS (still QUEUED, never started)."""
-    try:
-        client("dynamodb").delete_item(
-            TableName=settings.table_name,
-            Key={"JobId": {"S": job_id}},
-            ConditionExpression="#s = :q AND Attempts = :zero",
-            ExpressionAttributeNames={"#s": "Status"},
-            ExpressionAttributeValues=_marshal({":q": JobStatus.QUEUED.value, ":zero": 0}),
-        )
-    except ClientError as exc:
-        if not _is_conditional_failure(exc):
-            raise
 
 
 # --- transitions -------------------------------------------------------------
@@ -327,21 +326,56 @@ def _attempt_condition(attempt: int) -> tuple[str, dict[str, Any]]:
     return "Attempts = :attempt", {":attempt": attempt}
 
 
-def complete_job(job_id: str, *, attempt: int, result: dict[str, Any]) -> TransitionResult:
+def _completed_size(item: dict[str, Any], set_values: dict[str, Any], remove: tuple[str, ...]) -> int:
+    """The size the job's item would have after :func:`complete_job`'s update."""
+    after = {k: v for k, v in item.items() if k not in remove}
+    after.update(_marshal(set_values))
+    entry = _marshal({"h": _history(JobStatus.COMPLETED, now_iso())})["h"]["L"]
+    after["History"] = {"L": item.get("History", {"L": []})["L"] + entry}
+    after["TerminalWrites"] = {"N": str(int(item.get("TerminalWrites", {"N": "0"})["N"]) + 1)}
+    return item_size(after)
+
+
+def complete_job(
+    job_id: str, *, attempt: int, result: dict[str, Any], item: dict[str, Any]
+) -> TransitionResult:
+    """PROCESSING (this attempt) → COMPLETED with its result.
+
+    ``item`` is the job's item as this attempt started it (start_job's answer): the
+    item's size after the update is computed from it first, so a result that cannot
+    fit raises ResultNotStored before anything is written, and so does DynamoDB's
+    own refusal (ValidationException; AWS enforces 400 KB where moto may not). The
+    caller then ends the job FAILED with that reason: a job never says COMPLETED
+    without its result.
+    """
+    set_values = {"FinishedAt": now_iso(), "Result": encode_json(result), "Progress": 100}
+    remove = ("LeaseExpiresAt", "LastError")
+    size = _completed_size(item, set_values, remove)
+    if size > MAX_ITEM_BYTES:
+        raise ResultNotStored(
+            f"the result was not stored: it takes {len(set_values['Result'].encode())} bytes, "
+            f"which would make the job's item {size} bytes, over DynamoDB's item limit of "
+            f"{MAX_ITEM_BYTES} bytes"
+        )
     cond, vals = _attempt_condition(attempt)
-    return _transition(
-        job_id,
-        from_=(JobStatus.PROCESSING,),
-        to=JobStatus.COMPLETED,
-        set_values={
-            "FinishedAt": now_iso(),
-            "Result": json.dumps(result, separators=(",", ":")),
-            "Progress": 100,
-        },
-        remove=("LeaseExpiresAt", "LastError"),
-        extra_condition=cond,
-        extra_values=vals,
-    )
+    try:
+        return _transition(
+            job_id,
+            from_=(JobStatus.PROCESSING,),
+            to=JobStatus.COMPLETED,
+            set_values=set_values,
+            remove=remove,
+            extra_condition=cond,
+            extra_values=vals,
+        )
+    except ClientError as exc:
+        if not _is_validation_error(exc):
+            raise
+        message = exc.response.get("Error", {}).get("Message", "")
+        raise ResultNotStored(
+            f"the result was not stored: DynamoDB refused it ({message}); the job's item "
+            f"would be about {size} bytes, DynamoDB's item limit is {MAX_ITEM_BYTES} bytes"
+        ) from exc
 
 
 def fail_job(job_id: str, *, attempt: int | None, error: str) -> TransitionResult:

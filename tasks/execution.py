@@ -5,6 +5,9 @@ job's Status in DynamoDB is the only truth:
 
 * QUEUED, or PROCESSING with an expired lease → take it (conditional write);
 * COMPLETED / FAILED / CANCELLED → a duplicate: acknowledge, do nothing;
+* no item yet → the API sends before it writes (README, "Sent before stored"):
+  wait for the write briefly, then have the message come back later, and drop
+  it only once it is older than ``dispatch_grace_seconds``;
 * PROCESSING with a live lease → another worker holds it: check back later;
 * a redelivery (receive count > 1) of a PROCESSING job → its holder died: take over;
 * the last receive SQS allows (maxReceiveCount) of a job that was started and
@@ -14,6 +17,7 @@ job's Status in DynamoDB is the only truth:
 from __future__ import annotations
 
 import logging
+import math
 import random
 import threading
 import time
@@ -25,6 +29,7 @@ from pydantic import ValidationError
 
 from core import metrics, store
 from core.aws import client
+from core.errors import ResultNotStored
 from core.job import Job
 from core.job_types import REGISTRY, HandlerError, JobCancelled
 from core.meter import meter
@@ -36,6 +41,9 @@ log = logging.getLogger("batchlab.worker")
 Enqueue = Callable[..., None]
 
 DEAD_LETTER = "dead-letter"
+# The job is not written (yet): the message was made to come back later and must
+# not be acknowledged (tasks.jobs rejects it, which leaves it in SQS).
+NOT_WRITTEN_YET = "not-written-yet"
 
 
 class Outcome(str):
@@ -55,6 +63,17 @@ class Delivery:
     receive_count: int = 1
     receipt_handle: str | None = None
     queue_url: str | None = None
+    sent_at: float | None = None  # SQS SentTimestamp, epoch seconds
+
+    def age(self) -> float | None:
+        """Seconds since the message was first sent (None if SQS did not say)."""
+        return None if self.sent_at is None else max(0.0, time.time() - self.sent_at)
+
+
+# A message this young whose job is not in DynamoDB yet: the API's PutItem is
+# most likely in flight (it sends first), so ask again a few times in-process.
+UNWRITTEN_RETRY_AGE = 2.0
+UNWRITTEN_RETRY_PAUSES = (0.02, 0.05, 0.1, 0.2, 0.4)
 
 # Progress and cancellation checks touch DynamoDB; rate-limit them so a fast
 # job costs no extra requests (≤ 3 writes per job) and a slow one a few.
@@ -182,17 +201,80 @@ def _process(job_id: str, *, enqueue: Enqueue, delivery: Delivery) -> tuple[str,
     """
     if delivery.receive_count >= settings.max_receive_count:
         return _last_receive(job_id, enqueue), "unknown"
-    started = store.start_job(
-        job_id, lease_seconds=settings.visibility_timeout, redelivered=delivery.receive_count > 1
-    )
+    started = _start(job_id, delivery)
     if not started.ok:
+        if started.item is None:
+            return _not_written(job_id, delivery), "unknown"
         return _skip(job_id, started.item, enqueue), "unknown"
     job = store.job_from_item(started.item)
-    return _run(job, enqueue=enqueue, delivery=delivery), job.type
+    return _run(job, enqueue=enqueue, delivery=delivery, item=started.item), job.type
 
 
-def _run(job: Job, *, enqueue: Enqueue, delivery: Delivery) -> str:
-    """Run a started job's handler and write the attempt's outcome."""
+def _start(job_id: str, delivery: Delivery) -> store.TransitionResult:
+    """start_job; for a young message whose job is not written yet, a few more tries."""
+    def start() -> store.TransitionResult:
+        return store.start_job(
+            job_id, lease_seconds=settings.visibility_timeout,
+            redelivered=delivery.receive_count > 1,
+        )
+
+    started = start()
+    age = delivery.age()
+    if started.ok or started.item is not None or age is None or age > UNWRITTEN_RETRY_AGE:
+        return started
+    for pause in UNWRITTEN_RETRY_PAUSES:
+        time.sleep(pause)
+        started = start()
+        if started.ok or started.item is not None:
+            break
+    return started
+
+
+def _not_written(job_id: str, delivery: Delivery) -> str:
+    """The message's job is not in DynamoDB: not written yet, never, or expired.
+
+    The API sends the message before its PutItem, so the put may land later, or
+    never (the API died, or the put failed and the client got a 503). Until the
+    message is ``dispatch_grace_seconds`` old it is made visible again after a
+    growing delay (ChangeMessageVisibility) and left unacknowledged; after that
+    it is dropped. The delays double from 2 s and the last one reaches the grace
+    while the receive count is still below maxReceiveCount, so such a message
+    never lands in the DLQ.
+    """
+    age = delivery.age()
+    delay = None if age is None else unwritten_delay(
+        age=age, receive_count=delivery.receive_count, grace=settings.dispatch_grace_seconds,
+        max_receive_count=settings.max_receive_count,
+    )
+    if delay is None or not (delivery.receipt_handle and delivery.queue_url):
+        log.warning("job %s does not exist (never written, or expired); dropping", job_id)
+        return "missing"
+    client("sqs").change_message_visibility(
+        QueueUrl=delivery.queue_url, ReceiptHandle=delivery.receipt_handle, VisibilityTimeout=delay
+    )
+    log.info("job %s not written yet (message %.1f s old); looking again in %d s",
+             job_id, age, delay)
+    return NOT_WRITTEN_YET
+
+
+def unwritten_delay(
+    *, age: float, receive_count: int, grace: float, max_receive_count: int
+) -> int | None:
+    """Seconds until a message whose job is not written comes back; None: drop it now.
+
+    2, 4, 8… s, and the whole rest of the grace once only one receive is left
+    before maxReceiveCount, so the message is dropped by a worker, never dead-lettered.
+    """
+    if age >= grace:
+        return None
+    remaining = grace - age
+    receives_left = max_receive_count - 1 - receive_count
+    delay = remaining if receives_left <= 1 else min(remaining, 2.0**receive_count)
+    return min(43_200, max(1, math.ceil(delay)))
+
+
+def _run(job: Job, *, enqueue: Enqueue, delivery: Delivery, item: dict[str, Any]) -> str:
+    """Run a started job's handler and write the attempt's outcome (``item``: as started)."""
     job_id = job.id
     attempt = job.attempts
     log.info("job %s attempt %d/%d: %s started", job_id, attempt, job.max_attempts, job.type)
@@ -220,7 +302,12 @@ def _run(job: Job, *, enqueue: Enqueue, delivery: Delivery) -> str:
         )
     if ctx.lost:
         return "lost"
-    done = store.complete_job(job_id, attempt=attempt, result=_json_safe(result))
+    try:
+        done = store.complete_job(job_id, attempt=attempt, result=_json_safe(result), item=item)
+    except ResultNotStored as exc:
+        # Never COMPLETED without the result: the job fails, saying why.
+        log.warning("job %s attempt %d: %s", job_id, attempt, exc)
+        return _finish_failed(job_id, attempt, str(exc))
     if not done.ok:
         log.warning("job %s attempt %d finished but no longer holds the job", job_id, attempt)
         return "lost"
@@ -280,7 +367,10 @@ def _duplicate(item: dict[str, Any]) -> Outcome:
 
 
 def _finish_failed(job_id: str, attempt: int, error: str) -> str:
-    store.fail_job(job_id, attempt=attempt, error=error)
+    if not store.fail_job(job_id, attempt=attempt, error=error).ok:
+        # Not written (taken over or cancelled meanwhile): not a FAILED finish of ours.
+        log.warning("job %s attempt %d failed but no longer holds the job", job_id, attempt)
+        return "lost"
     log.info("job %s failed: %s", job_id, error)
     return Outcome("failed", error=error)
 

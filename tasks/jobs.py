@@ -45,12 +45,9 @@ from celery.worker.state import task_ready
 
 from tasks import messages
 from tasks.celery_app import app
-from tasks.execution import DEAD_LETTER, Delivery, handle_delivery
+from tasks.execution import DEAD_LETTER, NOT_WRITTEN_YET, Delivery, handle_delivery
 
 RUN_JOB = "batchlab.run_job"
-#: The outcome of a message whose job is not in DynamoDB yet where the API sends before it
-#: stores (issue 12, item 3): its visibility is shortened and it must stay in SQS.
-NOT_WRITTEN_YET = "not-written-yet"
 
 log = logging.getLogger("batchlab.worker")
 
@@ -148,8 +145,11 @@ class SqsRequest(Request):
         super().__init__(message, *args, **kwargs)
         info = message.delivery_info or {}
         sqs_message = info.get("sqs_message") or {}
+        attributes = sqs_message.get("Attributes", {})
+        sent = attributes.get("SentTimestamp")  # ms; celeryconfig asks kombu to fetch it
         self._request_dict["sqs"] = {
-            "receive_count": int(sqs_message.get("Attributes", {}).get("ApproximateReceiveCount", 1)),
+            "receive_count": int(attributes.get("ApproximateReceiveCount", 1)),
+            "sent_at": int(sent) / 1000 if sent else None,
             "receipt_handle": sqs_message.get("ReceiptHandle"),
             "queue_url": info.get("sqs_queue"),
         }
@@ -181,6 +181,7 @@ def run_job(self, job_id: str) -> str:
         receive_count=sqs.get("receive_count", 1),
         receipt_handle=sqs.get("receipt_handle"),
         queue_url=sqs.get("queue_url"),
+        sent_at=sqs.get("sent_at"),
     )
     # Whatever this delivery sends for the job is a retry of this task (same id).
     enqueue = functools.partial(enqueue_job, retries=(self.request.retries or 0) + 1)

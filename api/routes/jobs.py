@@ -43,7 +43,7 @@ def submit_job(
         Header(
             min_length=1,
             max_length=128,
-            description="Repeat a submit safely: same key and body → the same job, no second message.",
+            description="Repeat a submit safely: same key and body → the same job (run once).",
         ),
     ] = None,
 ) -> Response:
@@ -67,11 +67,12 @@ def submit_job(
 def submit_batch(
     batch: JobBatch, enqueue_many: EnqueueManyDep, key_owner: KeyOwnerDep
 ) -> BatchResult | JSONResponse:
-    """Submit up to 100 jobs: one BatchWriteItem per 25 and one SendMessageBatch per 10.
+    """Submit up to 100 jobs: one SendMessageBatch per 10, then one BatchWriteItem per 25.
 
     Each job succeeds or fails on its own: ``results[i]`` holds the job (status 202)
-    or a problem (422 invalid, 503 refused by the queue). 202 if any job was
-    accepted; if none was, 422 problem+json with every job's errors.
+    or a problem (422 invalid, 413 too large to store, 503 refused by the queue or
+    store). 202 if any job was accepted; if none was, 422 problem+json with every
+    job's errors (503 if the backend is why).
     """
     outcomes = service.submit_batch(
         jobs=batch.jobs, key_owner=key_owner, enqueue_many=enqueue_many
