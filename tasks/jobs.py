@@ -40,6 +40,7 @@ class SqsRequest(Request):
             "receive_count": int(sqs_message.get("Attributes", {}).get("ApproximateReceiveCount", 1)),
             "receipt_handle": sqs_message.get("ReceiptHandle"),
             "queue_url": info.get("sqs_queue"),
+            "body": sqs_message.get("Body"),  # dead-lettered as is (tasks.execution)
         }
 
 
@@ -51,9 +52,11 @@ def run_job(self, job_id: str) -> str:
         receive_count=sqs.get("receive_count", 1),
         receipt_handle=sqs.get("receipt_handle"),
         queue_url=sqs.get("queue_url"),
+        body=sqs.get("body"),
     )
     outcome = handle_delivery(job_id, enqueue=enqueue_job, delivery=delivery)
     if outcome == DEAD_LETTER:
-        # Not deleted: the queue's redrive policy moves it to the DLQ on its next receive.
+        # Already copied to the DLQ and deleted (tasks.execution._dead_letter);
+        # the reject only tells Celery the task did not succeed.
         raise Reject(f"job {job_id} dead-lettered", requeue=False)
     return outcome
