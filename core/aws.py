@@ -50,7 +50,9 @@ def client_config() -> Config:
         region_name=settings.aws_region,
         connect_timeout=connect,
         read_timeout=read,
-        retries={"max_attempts": attempts, "mode": "standard"},
+        # total_max_attempts counts the first try; botocore's max_attempts counts retries
+        # only (so the old "2 attempts" were 3, and a frozen backend took 3 × 3 s = 9 s).
+        retries={"total_max_attempts": attempts, "mode": "standard"},
         max_pool_connections=max(10, settings.api_threads),
         parameter_validation=False,
     )

@@ -102,7 +102,7 @@ class Settings(BaseSettings):
     # so a worker rides out a blip and still notices a dead backend.
     aws_connect_timeout: float = 1.0
     aws_read_timeout: float = 3.0
-    aws_max_attempts: int = 2
+    aws_max_attempts: int = Field(default=3, ge=1)  # in all, the first try included
     # The API's clients (core.aws.use_api_limits): a client waits for the answer, so a
     # dead backend must be a 503 within 3 s in all (connect + read, one attempt; a
     # retry would double it). The 503 carries Retry-After: the client retries.
