@@ -318,7 +318,10 @@ def start_job(job_id: str, *, lease_seconds: int) -> TransitionResult:
         from_=(JobStatus.QUEUED, JobStatus.PROCESSING),
         to=JobStatus.PROCESSING,
         set_values={"StartedAt": now_iso(), "LeaseExpiresAt": now + lease_seconds, "Progress": 0},
-        extra_condition="#s = :fq OR (LeaseExpiresAt < :now AND Attempts < MaxAttempts)",
+        # A PROCESSING item always has a lease; "not exists" only guards against a
+        # job that no delivery could ever start again (each would be held forever).
+        extra_condition="#s = :fq OR ((attribute_not_exists(LeaseExpiresAt) OR "
+        "LeaseExpiresAt < :now) AND Attempts < MaxAttempts)",
         extra_values={":fq": JobStatus.QUEUED.value, ":now": now},
         increment_attempts=True,
     )
