@@ -176,41 +176,31 @@ def test_sigterm_lets_the_running_job_finish_then_the_worker_exits(rlive):
         rlive.stack.start_worker()
 
 
-def side_queue(stack: Stack, name: str) -> dict[str, str]:
+def side_queue(stack: Stack, name: str, **extra: str) -> dict[str, str]:
     """The env of a queue pair of its own, so the module's two workers never see it."""
-    env = {"BATCHLAB_QUEUE_NAME": name, "BATCHLAB_DLQ_NAME": f"{name}-dlq"}
+    env = {"BATCHLAB_QUEUE_NAME": name, "BATCHLAB_DLQ_NAME": f"{name}-dlq", **extra}
     stack.bootstrap(env=env)
     return env
 
 
-def test_a_duplicate_delivery_never_takes_a_job_from_its_live_holder(rlive, probe_api):
+def test_a_duplicate_delivery_never_takes_a_job_from_its_live_holder(rlive, rstack):
     """Issue 12, item 17: a copy received with receive count 2 while the holder runs is held."""
-    env = side_queue(rlive.stack, "dup-jobs")
-    sqs = rlive.aws("sqs")
-    job = httpx.post(f"{probe_api}/api/jobs", json={
-        "name": "dup", "type": "simulate", "ownerId": "dup",
-        "payload": {"durationSeconds": 8, "steps": 8}}).json()
-    probe_url = sqs.get_queue_url(QueueName="probe-jobs")["QueueUrl"]
-
-    def its_body() -> str | None:
-        for m in sqs.receive_message(QueueUrl=probe_url, MaxNumberOfMessages=10,
-                                     WaitTimeSeconds=1).get("Messages", []):
-            if job_id_of(m["Body"]) == job["id"]:
-                sqs.delete_message(QueueUrl=probe_url, ReceiptHandle=m["ReceiptHandle"])
-                return m["Body"]
-            # Someone else's: back at once (the probe queue's tests count its messages).
-            sqs.change_message_visibility(QueueUrl=probe_url, ReceiptHandle=m["ReceiptHandle"],
-                                          VisibilityTimeout=0)
-        return None
-
-    body = wait_for(its_body, timeout=30, what="the job's message")
-    dup_url = sqs.get_queue_url(QueueName="dup-jobs")["QueueUrl"]
-    for _ in range(2):  # SQS standard queues may deliver one message twice: make that happen
-        sqs.send_message(QueueUrl=dup_url, MessageBody=body)
-    copy = sqs.receive_message(QueueUrl=dup_url, VisibilityTimeout=600,
-                               AttributeNames=["All"])["Messages"][0]
-    worker = rlive.stack.start_worker(env, "--concurrency", "2")
+    env = side_queue(rstack, "dup-jobs")
+    api, url = rstack.start_api(env)
+    worker = None
     try:
+        job = httpx.post(f"{url}/api/jobs", json={
+            "name": "dup", "type": "simulate", "ownerId": "dup",
+            "payload": {"durationSeconds": 8, "steps": 8}}).json()
+        sqs = rlive.aws("sqs")
+        dup_url = sqs.get_queue_url(QueueName="dup-jobs")["QueueUrl"]
+        # No worker reads dup-jobs yet: hold the job's message (its first receive) and
+        # send a copy of it, as SQS may deliver one message twice.
+        copy = sqs.receive_message(QueueUrl=dup_url, VisibilityTimeout=600,
+                                   WaitTimeSeconds=5)["Messages"][0]
+        assert job_id_of(copy["Body"]) == job["id"]
+        sqs.send_message(QueueUrl=dup_url, MessageBody=copy["Body"])
+        worker = rstack.start_worker(env, "--concurrency", "2")
         wait_status(rlive, job["id"], "PROCESSING", timeout=60)
         sqs.change_message_visibility(QueueUrl=dup_url, ReceiptHandle=copy["ReceiptHandle"],
                                       VisibilityTimeout=0)  # its second receive, while the holder runs
@@ -221,7 +211,9 @@ def test_a_duplicate_delivery_never_takes_a_job_from_its_live_holder(rlive, prob
         assert [h["status"] for h in done["history"]] == ["QUEUED", "PROCESSING", "COMPLETED"]
         assert "cancelled while running" not in worker.log()
     finally:
-        worker.stop(timeout=40)
+        for service in (worker, api):
+            if service is not None:
+                service.stop(timeout=40)
 
 
 def pool_children(worker) -> list[int]:
@@ -247,7 +239,8 @@ def test_a_killed_pool_child_is_taken_over_about_a_lease_later(rlive):
 
 def test_sigterm_gives_prefetched_messages_back_at_once(rlive, rstack):
     """Issue 12, item 13: another worker starts them long before the first one exits."""
-    env = side_queue(rstack, "term-jobs")
+    # A visibility timeout longer than the test: only a give-back brings the messages back.
+    env = side_queue(rstack, "term-jobs", BATCHLAB_VISIBILITY_TIMEOUT="120")
     api, url = rstack.start_api(env)
     first = rstack.start_worker(env)
     second = None
