@@ -1,6 +1,6 @@
 """Run the Procfile's processes; on Ctrl-C stop them in order, each given its time.
 
-    python -m core.runner Procfile
+    python -m core.runner Procfile --last sqs,dynamodb
 
 scripts/run used ``honcho start``, which on Ctrl-C sends SIGTERM to every
 process at once and SIGKILLs what is left 5 s later (``honcho.manager.KILL_WAIT``,
@@ -9,11 +9,12 @@ while the running job still needed it (issue 12, item 14). Here:
 
 1. each process runs in a session of its own, so the terminal's Ctrl-C (SIGINT to
    the foreground process group) reaches only this runner, which decides the order;
-2. on SIGINT or SIGTERM, or when any process exits, the processes are stopped in
-   reverse Procfile order, one at a time: SIGTERM to the process, then wait up to
-   its allowance (a worker: BATCHLAB_SHUTDOWN_GRACE_SECONDS plus time for its cold
-   shutdown; anything else 10 s), and SIGKILL to its process group after that;
-3. the Procfile lists moto first, so moto stops last, once the workers are gone.
+2. on SIGINT or SIGTERM, or when any process exits, every process not named in
+   ``--last`` gets SIGTERM at once; each may take its allowance to exit (a worker:
+   BATCHLAB_SHUTDOWN_GRACE_SECONDS plus time for its cold shutdown; anything else
+   10 s) before SIGKILL goes to its process group;
+3. only then are the ``--last`` ones (moto: the workers need it to finish their
+   job) stopped the same way, in reverse Procfile order.
 
 A second Ctrl-C during the shutdown kills what is left at once. Output lines are
 prefixed with the process name, as honcho does; honcho still parses the Procfile.
@@ -21,6 +22,7 @@ prefixed with the process name, as honcho does; honcho still parses the Procfile
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import subprocess
@@ -93,23 +95,33 @@ class Runner:
             self.stopping.wait(0.2)
         return 0
 
-    def stop(self) -> None:
-        """Stop the processes in reverse start order, each within its allowance (step 2)."""
-        for name in reversed(list(self.procs)):
+    def stop(self, *, last: list[str]) -> None:
+        """Stop every process but ``last`` together, then ``last`` in reverse order (steps 2-3)."""
+        first = [n for n in self.procs if n not in last]
+        self._stop_together(first)
+        for name in reversed([n for n in self.procs if n in last]):
+            self._stop_together([name])
+
+    def _stop_together(self, names: list[str]) -> None:
+        deadlines = {}
+        for name in names:
             proc = self.procs[name]
             if proc.poll() is None:
                 self.say("runner", f"stopping {name} (SIGTERM, up to {allowance(name):.0f} s)")
                 # The leader only: a celery pool child takes SIGTERM's default action
                 # (it dies), which would kill the running job the grace is for.
                 proc.send_signal(signal.SIGTERM)
-                deadline = time.monotonic() + allowance(name)
-                while proc.poll() is None and time.monotonic() < deadline and not self.kill_now.is_set():
-                    time.sleep(0.1)
-                if proc.poll() is None:
-                    self.say("runner", f"{name} did not stop: SIGKILL")
+            deadlines[name] = time.monotonic() + allowance(name)
+        for name in names:
+            proc = self.procs[name]
+            while proc.poll() is None and time.monotonic() < deadlines[name] and not self.kill_now.is_set():
+                time.sleep(0.1)
+            if proc.poll() is None:
+                self.say("runner", f"{name} did not stop: SIGKILL")
             # Even an exited leader may leave children in its group (e.g. a celery pool).
             self._signal(proc, signal.SIGKILL)
             proc.wait()
+            self.say("runner", f"{name} stopped")
 
     @staticmethod
     def _signal(proc: subprocess.Popen, sig: int) -> None:
@@ -119,9 +131,16 @@ class Runner:
             pass
 
 
-def main(argv: list[str]) -> int:
-    procfile = Path(argv[0] if argv else "Procfile")
-    processes = parse_procfile(procfile.read_text()).processes
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("procfile", nargs="?", default="Procfile")
+    parser.add_argument("--last", default="", help="comma-separated processes to stop after all others")
+    args = parser.parse_args(argv)
+    processes = parse_procfile(Path(args.procfile).read_text()).processes
+    last = [n for n in args.last.split(",") if n]
+    unknown = set(last) - set(processes)
+    if unknown:
+        parser.error(f"--last names processes not in {args.procfile}: {', '.join(sorted(unknown))}")
     runner = Runner(dict(processes))
     signal.signal(signal.SIGINT, runner._on_signal)
     signal.signal(signal.SIGTERM, runner._on_signal)
@@ -129,9 +148,9 @@ def main(argv: list[str]) -> int:
         runner.start()
         code = runner.wait()
     finally:
-        runner.stop()
+        runner.stop(last=last)
     return code
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

@@ -69,7 +69,7 @@ def test_run_then_curl_a_job_then_ctrl_c(run_command):
     # Ctrl-C while a job runs (issue 12, item 14): the worker gets its grace, moto
     # outlives it, so the job completes; then everything exits.
     running = httpx.post(f"{api}/api/jobs", json={
-        "name": "long", "type": "simulate", "payload": {"durationSeconds": 8, "steps": 8},
+        "name": "long", "type": "simulate", "payload": {"durationSeconds": 15, "steps": 15},
         "ownerId": "alice"}).json()
     wait_for(lambda: httpx.get(f"{api}/api/jobs/{running['id']}").json()["status"] == "PROCESSING",
              timeout=30, what="the job to start")
@@ -81,7 +81,8 @@ def test_run_then_curl_a_job_then_ctrl_c(run_command):
     assert f"job {running['id']} completed" in log, log[-3000:]
     assert "SIGKILL" not in log, log[-3000:]
     # The worker stopped before moto did, and nothing is left running.
-    assert log.index("stopping worker") < log.index("stopping dynamodb") < log.index("stopping sqs")
+    assert log.index("stopping worker") < log.index(f"job {running['id']} completed")
+    assert log.index("worker stopped") < log.index("stopping dynamodb") < log.index("stopping sqs")
     started = [int(pid) for pid in re.findall(r"started \w+ \(pid (\d+)\)", log)]
     assert len(started) == 5
     assert not leftovers(started)
