@@ -38,7 +38,7 @@ broker_transport_options = {
         "connect_timeout": settings.aws_connect_timeout,
         # Long polls hold a request for wait_time_seconds; leave room above it.
         "read_timeout": settings.wait_time_seconds + 10,
-        "retries": {"max_attempts": settings.aws_max_attempts, "mode": "standard"},
+        "retries": {"total_max_attempts": settings.aws_max_attempts, "mode": "standard"},
     },
 }
 broker_connection_retry_on_startup = True
@@ -58,9 +58,10 @@ task_acks_on_failure = False
 task_acks_on_timeout = False
 
 # Graceful shutdown: run workers with REMAP_SIGTERM=SIGQUIT (Celery reads it from
-# the environment at import, before this file). SIGTERM then starts a soft
+# the environment at import, before this file). SIGTERM then gives back the
+# unstarted prefetched messages at once (tasks/shutdown.py) and starts a soft
 # shutdown: the running job gets shutdown_grace_seconds to finish, after which
-# the worker stops and unacknowledged (prefetched) messages are given back.
+# the worker cancels it and stops; its message is given back too.
 worker_soft_shutdown_timeout = settings.shutdown_grace_seconds
 worker_enable_soft_shutdown_on_idle = True
 

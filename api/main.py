@@ -14,7 +14,7 @@ from api import problems, spa
 from api.limits import BodySizeLimit
 from api.observability import HttpMetrics
 from api.routes import health, job_types, jobs, ops, queues
-from core import costs, metrics
+from core import aws, costs, metrics
 from core.settings import settings
 
 _NO_TELEMETRY = {"tracing": False, "metrics": False, "logs": False}
@@ -24,6 +24,7 @@ _NO_TELEMETRY = {"tracing": False, "metrics": False, "logs": False}
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Routes are sync (boto3 blocks); they run in anyio's thread pool, sized here.
     anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
+    aws.use_api_limits()  # a frozen backend is a 503 within 3 s (before any client is built)
     metrics.track_aws()
     costs.start_flusher("api")
     yield

@@ -35,6 +35,8 @@ from core.devstack import Stack, wait_for  # noqa: E402
 
 ENV = {
     "BATCHLAB_VISIBILITY_TIMEOUT": "10",
+    # Take-overs wait for the lease (issue 12, item 17): keep it under the visibility timeout.
+    "BATCHLAB_LEASE_SECONDS": "6",
     "BATCHLAB_WAIT_TIME_SECONDS": "1",
 }
 STARTED = re.compile(r"job ([0-9a-f-]{36}) attempt \d+/\d+: \w+ started")

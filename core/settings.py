@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     queue_name: str = "batchlab-jobs"
     dlq_name: str = "batchlab-jobs-dlq"
     visibility_timeout: int = Field(default=120, ge=10, le=43200)
+    # A running attempt's lease in DynamoDB, renewed by the worker's heartbeat every
+    # third of it. A job is taken over only once its lease has expired (its holder is
+    # dead), so this bounds how long a dead pool child's job waits; it is separate from
+    # (and shorter than) the visibility timeout, which duplicate deliveries never beat.
+    lease_seconds: int = Field(default=30, ge=3, le=43200)
     max_receive_count: int = Field(default=10, ge=1, le=1000)
     # Workers look at the DLQ this often and mark its jobs FAILED (0 = never).
     dlq_reconcile_seconds: float = Field(default=30.0, ge=0)
@@ -72,7 +77,10 @@ class Settings(BaseSettings):
     simulate_crash_enabled: bool = False
     # SIGTERM: how long a worker lets its running job finish before giving it back.
     # Celery 5.7's soft shutdown waits this long even when the job finishes sooner.
-    shutdown_grace_seconds: float = Field(default=15.0, ge=0)
+    # 25 s fits inside the 30 s that ECS (stopTimeout) and Kubernetes
+    # (terminationGracePeriodSeconds) allow by default before SIGKILL, leaving ~5 s
+    # for the cold shutdown; see the README's "Graceful shutdown".
+    shutdown_grace_seconds: float = Field(default=25.0, ge=0)
     frontend_dist: str = "frontend/dist/batchlab/browser"
     flower_url: str = "http://127.0.0.1:5555"
     # /api/queues: job counts come from a capped, cached Scan (see core/stats.py).
@@ -105,10 +113,17 @@ class Settings(BaseSettings):
     price_dynamodb_write_per_million: float = 0.625
     price_dynamodb_read_per_million: float = 0.125
 
-    # AWS client behaviour: bounded so a dead backend gives a quick 503, not a hang.
+    # AWS client behaviour of workers, the bootstrap and tools: bounded, with a retry,
+    # so a worker rides out a blip and still notices a dead backend.
     aws_connect_timeout: float = 1.0
     aws_read_timeout: float = 3.0
-    aws_max_attempts: int = 2
+    aws_max_attempts: int = Field(default=3, ge=1)  # in all, the first try included
+    # The API's clients (core.aws.use_api_limits): a client waits for the answer, so a
+    # dead backend must be a 503 within 3 s in all (connect + read, one attempt; a
+    # retry would double it). The 503 carries Retry-After: the client retries.
+    api_aws_connect_timeout: float = 0.5
+    api_aws_read_timeout: float = 2.5
+    api_aws_max_attempts: int = Field(default=1, ge=1)
 
     @model_validator(mode="after")
     def _dlq_differs(self) -> Settings:

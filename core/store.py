@@ -299,26 +299,48 @@ def _transition(
     return TransitionResult(ok=True, item=resp["Attributes"])
 
 
-def start_job(job_id: str, *, lease_seconds: int, redelivered: bool = False) -> TransitionResult:
-    """QUEUED → PROCESSING, or take over a PROCESSING job.
+def start_job(job_id: str, *, lease_seconds: int) -> TransitionResult:
+    """QUEUED → PROCESSING, or take over a PROCESSING job whose holder is dead.
 
-    A PROCESSING job is taken over when its lease ran out, or when this is a
-    redelivery of the message (SQS receive count > 1): the holder died or let
-    the message's visibility lapse. The incremented Attempts is the attempt's
+    A holder is shown dead only by its lease running out: the heartbeat renews
+    it every third of ``lease_seconds`` while the handler runs. A redelivery of
+    the message proves nothing (SQS standard queues deliver duplicates), so it
+    never takes a job from a live holder (issue 12, item 17). A take-over is
+    also refused once the job has had MaxAttempts starts; the caller then ends
+    it (:func:`fail_abandoned`). The incremented Attempts is the attempt's
     token: every later write of an attempt is conditional on it, so a worker
     that lost the job can never write its terminal state.
     """
     now = int(time.time())
-    # A redelivery may take over any PROCESSING job; otherwise only one whose lease ran out.
-    lease_check = None if redelivered else "#s = :fq OR LeaseExpiresAt < :now"
     return _transition(
         job_id,
         from_=(JobStatus.QUEUED, JobStatus.PROCESSING),
         to=JobStatus.PROCESSING,
         set_values={"StartedAt": now_iso(), "LeaseExpiresAt": now + lease_seconds, "Progress": 0},
-        extra_condition=lease_check,
-        extra_values={":fq": JobStatus.QUEUED.value, ":now": now} if lease_check else None,
+        # A PROCESSING item always has a lease; "not exists" only guards against a
+        # job that no delivery could ever start again (each would be held forever).
+        extra_condition="#s = :fq OR ((attribute_not_exists(LeaseExpiresAt) OR "
+        "LeaseExpiresAt < :now) AND Attempts < MaxAttempts)",
+        extra_values={":fq": JobStatus.QUEUED.value, ":now": now},
         increment_attempts=True,
+    )
+
+
+def fail_abandoned(job_id: str, *, attempt: int, error: str) -> TransitionResult:
+    """PROCESSING whose holder died (lease expired) with no attempts left → FAILED, dead-lettered.
+
+    Conditional on the attempt number and the expired lease, so exactly one
+    delivery wins and a live holder is never failed.
+    """
+    return _transition(
+        job_id,
+        from_=(JobStatus.PROCESSING,),
+        to=JobStatus.FAILED,
+        set_values={"FinishedAt": now_iso(), "LastError": error[:2000], "DeadLettered": True},
+        remove=("LeaseExpiresAt",),
+        extra_condition="Attempts = :attempt AND LeaseExpiresAt < :now",
+        extra_values={":attempt": attempt, ":now": int(time.time())},
+        note=error,
     )
 
 
@@ -428,13 +450,17 @@ def cancel_job(job_id: str) -> TransitionResult:
 
 
 def requeue_dead_letter(job_id: str) -> TransitionResult:
-    """FAILED (dead-lettered) → QUEUED, for a redrive. Attempts restart at 0."""
+    """FAILED (dead-lettered) → QUEUED, for a redrive: a fresh start.
+
+    Attempts restart at 0 (the job gets MaxAttempts new attempts), and the old
+    outcome goes (LastError, FinishedAt, StartedAt); the history keeps it.
+    """
     return _transition(
         job_id,
         from_=(JobStatus.FAILED,),
         to=JobStatus.QUEUED,
         set_values={"Attempts": 0, "Progress": 0},
-        remove=("FinishedAt", "DeadLettered"),
+        remove=("FinishedAt", "StartedAt", "LastError", "DeadLettered"),
         extra_condition="DeadLettered = :true",
         extra_values={":true": True},
         note="redriven from the dead-letter queue",

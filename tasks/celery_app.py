@@ -8,6 +8,7 @@ from celery.signals import worker_init, worker_process_init
 from core import costs, dlq, metrics
 from core.settings import settings
 from tasks import events_sqs
+from tasks.shutdown import GiveBackOnShutdown
 
 app = Celery("tasks")
 app.config_from_object("celeryconfig")
@@ -47,6 +48,7 @@ class DeadLetterReconciler(bootsteps.StartStopStep):
 
 
 app.steps["worker"].add(DeadLetterReconciler)
+app.steps["worker"].add(GiveBackOnShutdown)  # SIGTERM: prefetched messages back at once
 
 
 @worker_init.connect

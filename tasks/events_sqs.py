@@ -182,7 +182,7 @@ class Channel(batching.Channel):
             bounded = Config(
                 connect_timeout=settings.aws_connect_timeout,
                 read_timeout=settings.aws_read_timeout,
-                retries={"max_attempts": settings.aws_max_attempts, "mode": "standard"},
+                retries={"total_max_attempts": settings.aws_max_attempts, "mode": "standard"},
             )
             config = bounded if config is None else bounded.merge(config)
         return super()._new_boto_client(

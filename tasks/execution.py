@@ -5,13 +5,15 @@ job's Status in DynamoDB is the only truth:
 
 * QUEUED, or PROCESSING with an expired lease → take it (conditional write);
 * COMPLETED / FAILED / CANCELLED → a duplicate: acknowledge, do nothing;
+* PROCESSING with a live lease → another worker holds it, even if this is a
+  redelivery (SQS delivers duplicates): check back when the lease ends;
+* PROCESSING with an expired lease and no attempts left → every attempt's
+  worker died: FAILED, and this message goes to the DLQ at once;
 * no item yet → the API sends before it writes (README, "Sent before stored"):
   wait for the write briefly, then have the message come back later, and drop
   it only once it is older than ``dispatch_grace_seconds``;
-* PROCESSING with a live lease → another worker holds it: check back later;
-* a redelivery (receive count > 1) of a PROCESSING job → its holder died: take over;
-* the last receive SQS allows (maxReceiveCount) of a job that was started and
-  never finished → it keeps killing workers: FAILED, and the message goes to the DLQ.
+* the last receive SQS allows (maxReceiveCount) of an unfinished job → a fresh
+  message, so only Attempts (never the receive count) ends a job.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from core.errors import ResultNotStored
 from core.job import Job
 from core.job_types import REGISTRY, HandlerError, JobCancelled
 from core.meter import meter
+from core.queues import queue_urls
 from core.settings import settings
 from core.status import TERMINAL, JobStatus
 
@@ -64,6 +67,7 @@ class Delivery:
     receipt_handle: str | None = None
     queue_url: str | None = None
     sent_at: float | None = None  # SQS SentTimestamp, epoch seconds
+    body: str | None = None  # the raw SQS MessageBody, dead-lettered as is
 
     def age(self) -> float | None:
         """Seconds since the message was first sent (None if SQS did not say)."""
@@ -109,7 +113,7 @@ class WorkerContext:
         if not store.renew_lease(
             self.job_id,
             attempt=self.attempt,
-            lease_seconds=settings.visibility_timeout,
+            lease_seconds=settings.lease_seconds,
             progress=percent,
         ):
             self.lost = True
@@ -127,19 +131,24 @@ class WorkerContext:
 
 
 class Heartbeat:
-    """While a job runs, keep its message invisible and its lease alive.
+    """While a job runs, keep its lease alive and its message invisible.
 
-    Every third of the visibility timeout: ChangeMessageVisibility back to the
-    full timeout, and renew the attempt's lease in DynamoDB. A job shorter than
-    that costs nothing; a long one is never delivered twice because it is slow.
-    If the lease cannot be renewed (the job was taken over or cancelled), the
-    context is marked lost, which the handler sees as a cancellation.
+    Every third of the lease (10 s by default): renew the attempt's lease in
+    DynamoDB, so a pool child that dies is taken over about a lease later, and
+    a live one never is. On the first beat and then every third of the
+    visibility timeout: ChangeMessageVisibility back to the full timeout, so a
+    long job is not redelivered (and a prefetched message, whose visibility ran
+    while it waited in the buffer, gets its full timeout back). A job shorter
+    than a beat costs nothing. If the lease cannot be renewed (the job was
+    taken over or cancelled), the context is marked lost, which the handler
+    sees as a cancellation.
     """
 
     def __init__(self, ctx: WorkerContext, delivery: Delivery) -> None:
         self.ctx = ctx
         self.delivery = delivery
-        self.interval = settings.visibility_timeout / 3
+        self.interval = settings.lease_seconds / 3
+        self._visibility_due = 0.0  # monotonic time of the next visibility extension
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
 
@@ -159,20 +168,23 @@ class Heartbeat:
                 log.warning("heartbeat for job %s failed", self.ctx.job_id, exc_info=True)
 
     def beat(self) -> None:
-        if self.delivery.receipt_handle and self.delivery.queue_url:
+        if not store.renew_lease(
+            self.ctx.job_id,
+            attempt=self.ctx.attempt,
+            lease_seconds=settings.lease_seconds,
+            progress=self.ctx.progress,
+        ):
+            self.ctx.lost = True
+            self._stop.set()
+            return
+        now = time.monotonic()
+        if self.delivery.receipt_handle and self.delivery.queue_url and now >= self._visibility_due:
             client("sqs").change_message_visibility(
                 QueueUrl=self.delivery.queue_url,
                 ReceiptHandle=self.delivery.receipt_handle,
                 VisibilityTimeout=settings.visibility_timeout,
             )
-        if not store.renew_lease(
-            self.ctx.job_id,
-            attempt=self.ctx.attempt,
-            lease_seconds=settings.visibility_timeout,
-            progress=self.ctx.progress,
-        ):
-            self.ctx.lost = True
-            self._stop.set()
+            self._visibility_due = now + settings.visibility_timeout / 3
 
 
 _FINISHED = {"completed": "COMPLETED", "failed": "FAILED", DEAD_LETTER: "FAILED"}
@@ -205,7 +217,7 @@ def _process(job_id: str, *, enqueue: Enqueue, delivery: Delivery) -> tuple[str,
     if not started.ok:
         if started.item is None:
             return _not_written(job_id, delivery), "unknown"
-        return _skip(job_id, started.item, enqueue), "unknown"
+        return _skip(job_id, started.item, enqueue, delivery), "unknown"
     job = store.job_from_item(started.item)
     return _run(job, enqueue=enqueue, delivery=delivery, item=started.item), job.type
 
@@ -213,10 +225,7 @@ def _process(job_id: str, *, enqueue: Enqueue, delivery: Delivery) -> tuple[str,
 def _start(job_id: str, delivery: Delivery) -> store.TransitionResult:
     """start_job; for a young message whose job is not written yet, a few more tries."""
     def start() -> store.TransitionResult:
-        return store.start_job(
-            job_id, lease_seconds=settings.visibility_timeout,
-            redelivered=delivery.receive_count > 1,
-        )
+        return store.start_job(job_id, lease_seconds=settings.lease_seconds)
 
     started = start()
     age = delivery.age()
@@ -319,7 +328,7 @@ def _json_safe(result: Any) -> dict[str, Any]:
     return result if isinstance(result, dict) else {"value": result}
 
 
-def _skip(job_id: str, old: dict[str, Any] | None, enqueue: Enqueue) -> str:
+def _skip(job_id: str, old: dict[str, Any] | None, enqueue: Enqueue, delivery: Delivery) -> str:
     if old is None:
         log.warning("job %s does not exist (expired or never written); dropping", job_id)
         return "missing"
@@ -327,38 +336,60 @@ def _skip(job_id: str, old: dict[str, Any] | None, enqueue: Enqueue) -> str:
     if status in TERMINAL:
         log.info("job %s is already %s; duplicate delivery acknowledged", job_id, status.value)
         return _duplicate(old)
+    lease = int(old.get("LeaseExpiresAt", {}).get("N", "0"))
+    attempts = int(old.get("Attempts", {}).get("N", "0"))
+    if lease < int(time.time()) and attempts >= int(old["MaxAttempts"]["N"]):
+        return _dead_letter(job_id, attempts=attempts, delivery=delivery)
     # PROCESSING under a live lease: the holder is alive (or its lease has not
     # run out yet). Check back once the lease ends, so a holder that died is
     # still taken over even though this message is acknowledged now.
-    lease = int(old.get("LeaseExpiresAt", {}).get("N", "0"))
-    enqueue(job_id, delay_seconds=max(1, min(900, lease - int(time.time()) + 1)))
+    delay = max(1, min(900, lease - int(time.time()) + 1))
+    enqueue(job_id, delay_seconds=delay)
+    log.info("job %s is held by a live attempt; checking back in %d s", job_id, delay)
     return "held"
 
 
-def _last_receive(job_id: str, enqueue: Enqueue) -> str:
-    """The final delivery SQS allows before the DLQ.
+def _dead_letter(job_id: str, *, attempts: int, delivery: Delivery) -> str:
+    """Every attempt's worker died: FAILED, and this message to the DLQ now (issue 12, item 18).
 
-    A job that was started and never finished on every delivery is poison (it
-    kills its worker): mark it FAILED and let SQS move the message to the DLQ.
-    A job still QUEUED was only caught in dying workers' prefetch buffers:
-    give it a fresh message instead of failing it.
+    Steps, in an order where the job's text is true when written:
+      1. SendMessage of this delivery's body to the DLQ (a redrive finds it at once);
+      2. FAILED, conditional on this attempt and its expired lease (one winner);
+      3. DeleteMessage of this delivery, so SQS does not dead-letter it a second time.
+    A crash after 1 leaves the message in both queues: the DLQ reconciler marks the
+    job FAILED, and the jobs-queue copy is a duplicate once it is.
+    """
+    reason = (
+        f"the worker died during each of its {attempts} attempts; moved to the "
+        "dead-letter queue (redrive it to try again)"
+    )
+    sqs = client("sqs")
+    if delivery.body is not None:
+        sqs.send_message(QueueUrl=queue_urls().dlq, MessageBody=delivery.body)
+    if not store.fail_abandoned(job_id, attempt=attempts, error=reason).ok:
+        log.info("job %s changed while being dead-lettered; left as it is", job_id)
+    if delivery.receipt_handle and delivery.queue_url:
+        sqs.delete_message(QueueUrl=delivery.queue_url, ReceiptHandle=delivery.receipt_handle)
+    log.warning("job %s: %s", job_id, reason)
+    return Outcome(DEAD_LETTER, error=reason)
+
+
+def _last_receive(job_id: str, enqueue: Enqueue) -> str:
+    """The final delivery SQS allows before it would move the message to the DLQ.
+
+    A message reaches it by sitting in the prefetch buffers of dying workers or
+    coming back after errors; how often it was received says nothing about the
+    job. A job that kills its workers is ended by Attempts (see :func:`_skip`),
+    so an unfinished job gets a fresh message (its receive count restarts) and
+    this one is acknowledged.
     """
     item = store.get_item(job_id, consistent=True)
     if item is None:
         return "missing"
-    status = JobStatus(item["Status"]["S"])
-    if status in TERMINAL:
+    if JobStatus(item["Status"]["S"]) in TERMINAL:
         return _duplicate(item)
-    if status is JobStatus.QUEUED:
-        enqueue(job_id)
-        return "recycled"
-    reason = (
-        f"moved to the dead-letter queue: delivered {settings.max_receive_count} times "
-        "and never finished (the worker died each time)"
-    )
-    store.fail_job(job_id, attempt=None, error=reason)
-    log.warning("job %s: %s", job_id, reason)
-    return Outcome(DEAD_LETTER, error=reason)
+    enqueue(job_id)
+    return "recycled"
 
 
 def _duplicate(item: dict[str, Any]) -> Outcome:

@@ -152,6 +152,7 @@ class SqsRequest(Request):
             "sent_at": int(sent) / 1000 if sent else None,
             "receipt_handle": sqs_message.get("ReceiptHandle"),
             "queue_url": info.get("sqs_queue"),
+            "body": sqs_message.get("Body"),  # dead-lettered as is (tasks.execution)
         }
 
     def on_failure(self, exc_info, send_failed_event=True, return_ok=False):
@@ -182,6 +183,7 @@ def run_job(self, job_id: str) -> str:
         receipt_handle=sqs.get("receipt_handle"),
         queue_url=sqs.get("queue_url"),
         sent_at=sqs.get("sent_at"),
+        body=sqs.get("body"),
     )
     # Whatever this delivery sends for the job is a retry of this task (same id).
     enqueue = functools.partial(enqueue_job, retries=(self.request.retries or 0) + 1)
