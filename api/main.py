@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
-from api import problems, spa
+from api import methods, problems, spa
 from api.limits import BodySizeLimit
 from api.observability import HttpMetrics
 from api.routes import health, job_types, jobs, ops, queues
@@ -56,7 +56,11 @@ def create_app() -> FastAPI:
         app.include_router(router, prefix="/api")
     app.include_router(health.router)
     app.include_router(ops.router)
-    app.include_router(spa.router)
+    # These two stay last: the web app takes what no route above owns, and the
+    # method fallback answers HEAD, OPTIONS and 405 for every path (api/methods.py).
+    table = methods.MethodTable(lambda: app.routes)
+    app.router.routes.append(spa.SpaRoute(reserved=table.reserved))
+    app.router.routes.append(methods.MethodFallback(table))
 
     def openapi() -> dict:
         if app.openapi_schema is None:
