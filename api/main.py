@@ -62,7 +62,7 @@ def create_app() -> FastAPI:
     # method fallback answers HEAD, OPTIONS and 405 for every path (api/methods.py).
     table = methods.MethodTable(lambda: app.routes)
     app.router.routes.append(spa.SpaRoute(reserved=table.reserved))
-    app.router.routes.append(methods.MethodFallback(table))
+    app.router.routes.append(methods.MethodFallback(table, router=app.router))
 
     def cached_document() -> dict:
         if app.openapi_schema is None:

@@ -16,7 +16,7 @@ from fastapi import HTTPException
 from fastapi.routing import iter_route_contexts
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, NoMatchFound, get_route_path
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 _ALLOWED_KEY = "batchlab.allow"
@@ -82,8 +82,9 @@ class MethodFallback(BaseRoute):
     """HEAD as GET without the body, OPTIONS as 204 with Allow, and 405 with the
     path's complete Allow, for any path some route has. Keep it the last route."""
 
-    def __init__(self, table: MethodTable) -> None:
+    def __init__(self, table: MethodTable, *, router: ASGIApp) -> None:
         self.table = table
+        self.router = router  # the app's router, where a HEAD is routed again as a GET
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] != "http":
@@ -100,7 +101,7 @@ class MethodFallback(BaseRoute):
         allowed: frozenset[str] = scope[_ALLOWED_KEY]
         method = scope["method"]
         if method == "HEAD" and "GET" in allowed:
-            await _as_get(scope, receive, send)
+            await _as_get(self.router, scope, receive, send)
         elif method == "OPTIONS":
             await Response(status_code=204, headers={"Allow": allow_header(allowed)})(
                 scope, receive, send
@@ -112,7 +113,7 @@ class MethodFallback(BaseRoute):
         raise NoMatchFound(name, path_params)
 
 
-async def _as_get(scope: Scope, receive: Receive, send: Send) -> None:
+async def _as_get(router: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
     """Route the request again as a GET and send its response without the body.
 
     The copy of the scope keeps the server's own (HEAD) untouched, so uvicorn also
@@ -127,7 +128,7 @@ async def _as_get(scope: Scope, receive: Receive, send: Send) -> None:
         await send(message)
 
     try:
-        await scope["router"].app(get_scope, receive, send_headers_only)
+        await router(get_scope, receive, send_headers_only)
     finally:
         for key in ("route", "path_params"):
             if key in get_scope:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import subprocess
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -149,6 +150,18 @@ def _post_http_client(url: str, body: bytes, content_type: str, *, chunked: bool
         conn.close()
 
 
+def _post_curl(url: str, body: bytes) -> tuple[int, str, bytes]:
+    """curl sends "Expect: 100-continue" above 1 MB (and waits for it up to 1 s)."""
+    result = subprocess.run(
+        ["curl", "-sS", "-o", "-", "-w", "\n%{http_code} %{content_type}", "-X", "POST",
+         "-H", "Content-Type: application/json", "--data-binary", "@-", url],
+        input=body, capture_output=True, timeout=60, check=True,
+    )
+    payload, _, status_line = result.stdout.rpartition(b"\n")
+    status, content_type = status_line.decode().split(" ", 1)
+    return int(status), content_type, payload
+
+
 @pytest.mark.parametrize("megabytes", [2, 10])
 def test_common_clients_read_the_413_of_a_large_body(live, megabytes):
     """Issue 12 item 10: the 413 used to be sent before the body was read, so the
@@ -161,6 +174,7 @@ def test_common_clients_read_the_413_of_a_large_body(live, megabytes):
         outcomes.append(_post_http_client(url, body, "application/json"))
         outcomes.append(_post_http_client(url, body, "application/json", chunked=True))
         outcomes.append(_post_urllib(f"{url}:batch", body, "application/json"))
+    outcomes.append(_post_curl(url, body))
     outcomes.append(_post_urllib(url, body, "text/plain"))
     for status, content_type, payload in outcomes[:-1]:
         assert (status, content_type) == (413, "application/problem+json"), payload[:200]
