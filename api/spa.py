@@ -42,9 +42,10 @@ def plausible(path: str) -> bool:
 
 
 class SpaRoute(BaseRoute):
-    """GET (and, through api/methods.py, HEAD) of every path no other route owns."""
+    """GET and HEAD of every path no other route owns (FileResponse answers a HEAD
+    without reading the file)."""
 
-    methods = frozenset({"GET"})
+    methods = frozenset({"GET", "HEAD"})
 
     def __init__(self, *, reserved: Callable[[str], bool]) -> None:
         self.reserved = reserved
@@ -60,10 +61,10 @@ class SpaRoute(BaseRoute):
             return Match.NONE, {}
         # "route" and "path_params" label the request as "/{path}" in the HTTP metrics.
         child_scope = {"route": self, "path_params": {"path": path.lstrip("/")}}
-        return (Match.FULL if scope["method"] == "GET" else Match.PARTIAL), child_scope
+        return (Match.FULL if scope["method"] in self.methods else Match.PARTIAL), child_scope
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["method"] != "GET":
+        if scope["method"] not in self.methods:
             raise HTTPException(405, headers={"Allow": "GET, HEAD, OPTIONS"})
         response = serve(get_route_path(scope).lstrip("/"))
         await response(scope, receive, send)
