@@ -2,6 +2,13 @@
 
 Checks Content-Length up front, and counts bytes for chunked bodies, buffering
 at most ``max_bytes`` + 1 before handing the body to the app.
+
+A refused body is read to its end (and thrown away) before the problem is sent:
+a server that answers and closes while the client is still sending makes the
+kernel reset the connection, and clients (urllib, http.client, requests) then
+report "broken pipe" or ECONNRESET instead of the 413 (issue 12, item 10). Past
+:data:`DRAIN_CAP` bytes the connection is closed instead: nobody should make us
+read an unbounded body just to be polite.
 """
 
 from __future__ import annotations
@@ -9,6 +16,10 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import problem
+
+# The most we read and discard of a refused body: 16× the batch limit's default.
+# Bigger bodies are cut off (the client may then see a reset, not the 413).
+DRAIN_CAP = 16 * 1024 * 1024
 
 
 class BodySizeLimit:
@@ -26,17 +37,17 @@ class BodySizeLimit:
         if not has_body:
             await self.app(scope, receive, send)
             return
+        length = headers.get(b"content-length")
+        declared = int(length) if length is not None and length.isdigit() else None
         if not _is_json(headers.get(b"content-type", b"")):
-            await _send_problem(
-                scope, receive, send, 415, "send the body as application/json", "unsupported-media-type"
-            )
+            await _refuse(scope, receive, send, declared=declared, received=0, status=415,
+                          detail="send the body as application/json", slug="unsupported-media-type")
             return
         # A batch carries up to 100 jobs; each job's payload is still held to
         # max_bytes by the job model (core.job_types caps text fields).
         limit = self.max_batch_bytes if scope["path"].endswith(":batch") else self.max_bytes
-        length = headers.get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > limit:
-            await self._reject(scope, receive, send, limit)
+        if declared is not None and declared > limit:
+            await self._reject(scope, receive, send, limit, declared=declared, received=0)
             return
         chunks: list[bytes] = []
         size = 0
@@ -47,11 +58,12 @@ class BodySizeLimit:
                 return
             body = message.get("body", b"")
             size += len(body)
+            more = message.get("more_body", False)
             if size > limit:
-                await self._reject(scope, receive, send, limit)
+                received = size if more else None  # None: nothing left to read
+                await self._reject(scope, receive, send, limit, declared=declared, received=received)
                 return
             chunks.append(body)
-            more = message.get("more_body", False)
         replayed = False
 
         async def replay() -> Message:
@@ -63,15 +75,13 @@ class BodySizeLimit:
 
         await self.app(scope, replay, send)
 
-    async def _reject(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
-        await _send_problem(
-            scope,
-            receive,
-            send,
-            413,
-            f"the request body exceeds the limit of {limit} bytes",
-            "payload-too-large",
-        )
+    async def _reject(
+        self, scope: Scope, receive: Receive, send: Send, limit: int, *,
+        declared: int | None, received: int | None,
+    ) -> None:
+        await _refuse(scope, receive, send, declared=declared, received=received, status=413,
+                      detail=f"the request body exceeds the limit of {limit} bytes",
+                      slug="payload-too-large")
 
 
 def _is_json(content_type: bytes) -> bool:
@@ -79,8 +89,25 @@ def _is_json(content_type: bytes) -> bool:
     return media == b"application/json" or media.endswith(b"+json")
 
 
-async def _send_problem(
-    scope: Scope, receive: Receive, send: Send, status: int, detail: str, slug: str
+async def _refuse(
+    scope: Scope, receive: Receive, send: Send, *, declared: int | None, received: int | None,
+    status: int, detail: str, slug: str,
 ) -> None:
-    response = problem(status, detail, slug=slug, instance=scope.get("path"))
+    """Answer ``status`` problem+json to a body we will not use.
+
+    Steps: read and discard the rest of the body (``received`` bytes already read,
+    None if it was read to its end) unless it is declared or turns out larger than
+    DRAIN_CAP; then send the problem with ``Connection: close`` (the client may be
+    mid-body if we gave up draining, and a refused client need not stay).
+    """
+    if received is not None and (declared is None or declared <= DRAIN_CAP):
+        more = True
+        while more and received <= DRAIN_CAP:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            received += len(message.get("body", b""))
+            more = message.get("more_body", False)
+    response = problem(status, detail, slug=slug, instance=scope.get("path"),
+                       headers={"Connection": "close"})
     await response(scope, receive, send)

@@ -229,9 +229,13 @@ def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
     FastAPI documents its validation errors as ``application/json``; ours are
     problem+json everywhere, so the document says so (schemathesis checks it).
     """
-    schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
-        Problem.model_json_schema(ref_template="#/components/schemas/{model}")
-    )
+    # Problem's own definitions (FieldError) become components too: pydantic puts
+    # them under the model's "$defs", where the "#/components/schemas/..." refs it
+    # writes cannot find them (the document was invalid: issue 12, item 9).
+    problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.update(problem_schema.pop("$defs", {}))
+    components["Problem"] = problem_schema
     problem_ref = {"schema": {"$ref": "#/components/schemas/Problem"}}
     for path in schema.get("paths", {}).values():
         for operation in path.values():

@@ -18,6 +18,10 @@ class _Camel(BaseModel):
 
 
 class JobCreate(_Camel):
+    """What POST /api/jobs takes. Validated in two steps (core.service._validated):
+    this model, then the type's payload model; the OpenAPI document describes both
+    at once, one schema per registered type (api/openapi.py)."""
+
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
     name: str = Field(min_length=1, max_length=100)

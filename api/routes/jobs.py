@@ -33,7 +33,25 @@ def job_response(job: Job, *, status_code: int = 200, headers: dict[str, str] | 
     )
 
 
-@router.post("", status_code=202, response_model=Job, responses=_ERRORS)
+# OpenAPI links from a created job to what a client does next (schemathesis
+# follows them in its stateful phase: create -> get, cancel, list).
+_CREATED_LINKS = {
+    "getJob": {"operationId": "get_job", "parameters": {"job_id": "$response.body#/id"},
+               "description": "Poll the job until it is COMPLETED, FAILED or CANCELLED."},
+    "cancelJob": {"operationId": "cancel_job", "parameters": {"job_id": "$response.body#/id"},
+                  "description": "Cancel the job unless it has finished."},
+    "listJobs": {"operationId": "list_jobs", "parameters": {"ownerId": "$response.body#/ownerId"},
+                 "description": "The owner's jobs, newest first."},
+}
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=Job,
+    responses={202: {"description": "Accepted: the job is QUEUED (`Location` names it).",
+                     "links": _CREATED_LINKS}, **_ERRORS},
+)
 def submit_job(
     request: JobCreate,
     enqueue: EnqueueDep,

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import http.client
+import json
+import subprocess
+import urllib.error
+import urllib.parse
+import urllib.request
 import uuid
 
 import pytest
@@ -116,3 +122,62 @@ def test_a_cursor_cannot_read_another_owners_listing(live):
     assert cursor
     assert_problem(live.http.get("/api/jobs", params={"ownerId": "other", "cursor": cursor}), 422,
                    field="cursor")
+
+
+def _post_urllib(url: str, body: bytes, content_type: str) -> tuple[int, str, bytes]:
+    request = urllib.request.Request(url, data=body, method="POST",
+                                     headers={"Content-Type": content_type})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as resp:
+            return resp.status, resp.headers["Content-Type"], resp.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.headers["Content-Type"], err.read()
+
+
+def _post_http_client(url: str, body: bytes, content_type: str, *, chunked: bool = False):
+    parts = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        if chunked:
+            pieces = (body[i:i + 65536] for i in range(0, len(body), 65536))
+            conn.request("POST", parts.path, body=pieces, encode_chunked=True,
+                         headers={"Content-Type": content_type, "Transfer-Encoding": "chunked"})
+        else:
+            conn.request("POST", parts.path, body=body, headers={"Content-Type": content_type})
+        resp = conn.getresponse()
+        return resp.status, resp.getheader("Content-Type"), resp.read()
+    finally:
+        conn.close()
+
+
+def _post_curl(url: str, body: bytes) -> tuple[int, str, bytes]:
+    """curl sends "Expect: 100-continue" above 1 MB (and waits for it up to 1 s)."""
+    result = subprocess.run(
+        ["curl", "-sS", "-o", "-", "-w", "\n%{http_code} %{content_type}", "-X", "POST",
+         "-H", "Content-Type: application/json", "--data-binary", "@-", url],
+        input=body, capture_output=True, timeout=60, check=True,
+    )
+    payload, _, status_line = result.stdout.rpartition(b"\n")
+    status, content_type = status_line.decode().split(" ", 1)
+    return int(status), content_type, payload
+
+
+@pytest.mark.parametrize("megabytes", [2, 10])
+def test_common_clients_read_the_413_of_a_large_body(live, megabytes):
+    """Issue 12 item 10: the 413 used to be sent before the body was read, so the
+    client got a reset or broken pipe (10 MB: every time) instead of the problem."""
+    body = b'{"name": "n", "type": "sha256", "payload": {"text": "' + b"z" * (megabytes << 20) + b'"}}'
+    url = f"{live.api_url}/api/jobs"
+    outcomes = []
+    for _ in range(3):
+        outcomes.append(_post_urllib(url, body, "application/json"))
+        outcomes.append(_post_http_client(url, body, "application/json"))
+        outcomes.append(_post_http_client(url, body, "application/json", chunked=True))
+        outcomes.append(_post_urllib(f"{url}:batch", body, "application/json"))
+    outcomes.append(_post_curl(url, body))
+    outcomes.append(_post_urllib(url, body, "text/plain"))
+    for status, content_type, payload in outcomes[:-1]:
+        assert (status, content_type) == (413, "application/problem+json"), payload[:200]
+        assert json.loads(payload)["status"] == 413
+    status, content_type, _ = outcomes[-1]
+    assert (status, content_type) == (415, "application/problem+json")
