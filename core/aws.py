@@ -59,7 +59,7 @@ def client_config() -> Config:
 
 
 def client(service: str) -> Any:
-    """The process's client for ``service`` ("dynamodb", "sqs", "sns")."""
+    """The process's client for ``service`` ("dynamodb", "sqs", "sns", "s3")."""
     key = (os.getpid(), service)
     found = _clients.get(key)
     if found is not None:
@@ -68,6 +68,11 @@ def client(service: str) -> Any:
         found = _clients.get(key)
         if found is None:
             session = boto3.session.Session()
-            found = session.client(service, config=client_config())
+            config = client_config()
+            if service == "s3":
+                # Presigned URLs signed with SigV4, which every region accepts (SigV2 is
+                # refused in regions opened since 2014 and for KMS-encrypted objects).
+                config = config.merge(Config(signature_version="s3v4"))
+            found = session.client(service, config=config)
             _clients[key] = found
         return found

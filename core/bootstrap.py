@@ -14,6 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_fixed
 
 from core.aws import client
+from core.objects import ensure_bucket
 from core.queues import ensure_queues, queue_urls
 from core.settings import settings
 
@@ -143,7 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     urls = ensure_queues()
     ensure_table()
     ensure_meters_table()
-    log.info("queue %s, dead-letter queue %s, table %s ready", urls.jobs, urls.dlq, settings.table_name)
+    ensure_bucket()
+    log.info("queue %s, dead-letter queue %s, table %s, bucket %s ready",
+             urls.jobs, urls.dlq, settings.table_name, settings.bucket_name)
     return 0
 
 

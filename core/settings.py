@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     owner_index_name: str = "OwnerCreatedAt"
     job_ttl_hours: float = Field(default=6.0, gt=0)
 
+    # S3: payloads and results too large for DynamoDB, and uploads (core/objects.py).
+    # Bucket names are global on AWS: set a unique one there.
+    bucket_name: str = "batchlab-data"
+
     # SQS
     queue_name: str = "batchlab-jobs"
     dlq_name: str = "batchlab-jobs-dlq"

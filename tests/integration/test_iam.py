@@ -82,12 +82,20 @@ def parse_call(entry: dict) -> Call | None:
     """The call a recorded request makes, or None for one that is not signed by a
     BatchLab role (the test's own client)."""
     auth = _header(entry, "Authorization") or ""
-    if "Credential=" not in auth:
+    query = {k: v[0] for k, v in
+             parse_qs(urlparse(entry["url"]).query, keep_blank_values=True).items()}
+    if "Credential=" in auth:
+        credential = auth.split("Credential=")[1].split(",")[0]
+    elif "X-Amz-Credential" in query:  # a presigned URL: it acts with its signer's rights
+        credential = query["X-Amz-Credential"]
+    else:
         return None
-    key_id, _, region, service, _ = auth.split("Credential=")[1].split(",")[0].split("/")
+    key_id, _, region, service, _ = credential.split("/")
     role = KEY_IDS.get(key_id)
     if role is None:
         return None
+    if service == "s3":
+        return Call(role, *_s3_call(entry["method"], urlparse(entry["url"]).path, query))
     account = "123456789012"  # moto's default account
     text = _body(entry)
     target = _header(entry, "X-Amz-Target")
@@ -101,6 +109,31 @@ def parse_call(entry: dict) -> Call | None:
         operation = params["Action"]
     action = f"{service}:{_IAM_ACTION.get((service, operation), operation)}"
     return Call(role, action, _resource(service, operation, params, entry, region, account))
+
+
+# S3's REST calls by method and the bucket subresource in the query, as IAM names them
+# (a multipart upload's parts and completion are authorised as s3:PutObject).
+_S3_BUCKET_ACTION = {
+    ("HEAD", ""): "ListBucket", ("GET", ""): "ListBucket", ("PUT", ""): "CreateBucket",
+    ("PUT", "publicAccessBlock"): "PutBucketPublicAccessBlock",
+    ("PUT", "lifecycle"): "PutLifecycleConfiguration", ("PUT", "cors"): "PutBucketCORS",
+}
+_S3_OBJECT_ACTION = {
+    "GET": "GetObject", "HEAD": "GetObject", "PUT": "PutObject", "POST": "PutObject",
+    "DELETE": "DeleteObject",
+}
+
+
+def _s3_call(method: str, path: str, query: dict) -> tuple[str, str]:
+    """(IAM action, resource ARN) of a path-style S3 request."""
+    bucket, _, key = path.lstrip("/").partition("/")
+    if not key:
+        sub = next((k for k in query if not k.lower().startswith("x-amz-")), "")
+        return f"s3:{_S3_BUCKET_ACTION[(method, sub)]}", f"arn:aws:s3:::{bucket}"
+    action = _S3_OBJECT_ACTION[method]
+    if method == "DELETE" and "uploadId" in query:
+        action = "AbortMultipartUpload"
+    return f"s3:{action}", f"arn:aws:s3:::{bucket}/{key}"
 
 
 def _resource(service: str, operation: str, params: dict, entry: dict, region: str,
@@ -191,6 +224,20 @@ def test_parse_call_reads_json_and_query_protocols():
 
 
 # --- the flows ---------------------------------------------------------------------
+
+
+def test_parse_call_reads_s3_rest_calls_and_presigned_urls():
+    auth = {"Authorization": "AWS4-HMAC-SHA256 Credential=AKIDBATCHLABBOOTSTRAP/20261129/"
+                             "us-east-1/s3/aws4_request, SignedHeaders=host, Signature=x"}
+    lifecycle = {"method": "PUT", "url": "http://127.0.0.1:1/batchlab-data?lifecycle",
+                 "headers": auth}
+    assert parse_call(lifecycle) == Call("bootstrap", "s3:PutLifecycleConfiguration",
+                                         "arn:aws:s3:::batchlab-data")
+    presigned = {"method": "PUT", "headers": {},
+                 "url": "http://127.0.0.1:1/batchlab-data/uploads/a/b?X-Amz-Algorithm=x&"
+                        "X-Amz-Credential=AKIDBATCHLABAPI%2F20261129%2Fus-east-1%2Fs3%2Faws4_request"}
+    assert parse_call(presigned) == Call("api", "s3:PutObject",
+                                         "arn:aws:s3:::batchlab-data/uploads/a/b")
 
 
 @pytest.fixture(scope="module")
