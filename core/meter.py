@@ -48,8 +48,9 @@ UNIT_KINDS = ("readReported", "writeReported", "readComputed", "writeComputed",
 class Meter:
     def __init__(self) -> None:
         self.lock = threading.Lock()
+        self.requests: Counter[tuple[str, str]] = Counter()  # (service, operation) -> n
         # ("sqs.ReceiveMessage", "fixed") -> n
-        self.requests: Counter[tuple[str, str]] = Counter()
+        self.by_class: Counter[tuple[str, str]] = Counter()
         self.units: Counter[tuple[str, str]] = Counter()  # (kind, class) -> units
         self.jobs: Counter[str] = Counter()
         self.listeners: list[Any] = []
@@ -61,9 +62,10 @@ class Meter:
 
     def count(self, service: str, operation: str, cost_class: str = "job") -> None:
         with self.lock:
-            self.requests[(f"{service}.{operation}", cost_class)] += 1
+            self.requests[(service, operation)] += 1
+            self.by_class[(f"{service}.{operation}", cost_class)] += 1
         for listener in self.listeners:
-            listener(service, operation.split(":")[0])
+            listener(service, operation)
 
     def reclassify(self, service: str, operation: str, cost_class: str) -> None:
         """Move one request counted ``fixed`` (a ReceiveMessage, counted as sent) to ``cost_class``."""
@@ -71,8 +73,8 @@ class Meter:
             return
         call = f"{service}.{operation}"
         with self.lock:
-            self.requests[(call, "fixed")] -= 1
-            self.requests[(call, cost_class)] += 1
+            self.by_class[(call, "fixed")] -= 1
+            self.by_class[(call, cost_class)] += 1
 
     def add_units(self, units: dict[str, float], cost_class: str) -> None:
         with self.lock:
@@ -83,7 +85,7 @@ class Meter:
         """Cumulative counts: ``requests[class][call]``, ``units[class][kind]``, ``jobs``."""
         with self.lock:
             requests: dict[str, dict[str, int]] = {c: {} for c in CLASSES}
-            for (call, cls), n in self.requests.items():
+            for (call, cls), n in self.by_class.items():
                 requests[cls][call] = n
             units: dict[str, dict[str, float]] = {c: {} for c in CLASSES}
             for (kind, cls), value in self.units.items():
