@@ -19,7 +19,7 @@ import pytest
 
 from core.devstack import BIN, Stack, wait_for
 from tests.conftest import TERMINAL
-from tests.integration.test_iam import ROLE_KEY, parse_call
+from tests.integration.test_iam import ROLE_KEY, allows, load_policy, parse_call
 
 FLUSH = 0.5
 ENV = {
@@ -34,16 +34,19 @@ JOBS = 6
 FLOWER_AUTH = ("cost", "cost-test-password")
 
 
-def _recorded(paths: list[Path]) -> Counter[str]:
-    """Requests signed by a BatchLab role, by service (the test's own client is not)."""
+def _recorded(paths: list[Path]) -> tuple[Counter[str], set]:
+    """Requests signed by a BatchLab role, by service and by role and service (the test's own
+    client is not), and the calls themselves."""
     counts: Counter[str] = Counter()
+    calls = set()
     for path in paths:
         for line in path.read_text().splitlines():
             call = parse_call(json.loads(line))
             if call is not None:
+                calls.add(call)
                 counts[call.action.split(":")[0]] += 1
                 counts[f"{call.role}:{call.action.split(':')[0]}"] += 1
-    return counts
+    return counts, calls
 
 
 @pytest.fixture(scope="module")
@@ -88,8 +91,9 @@ def run(tmp_path_factory) -> Iterator[dict]:
                            region_name="us-east-1", aws_access_key_id="testing",
                            aws_secret_access_key="testing")
         items = ddb.scan(TableName="BatchLabMeters")["Items"]  # few: a test's minutes
+        recorded, calls = _recorded(recordings)
         yield {"live": live, "narrow": narrow, "bad": bad, "items": items,
-               "recorded": _recorded(recordings)}
+               "recorded": recorded, "calls": calls}
     finally:
         stack.stop_all()
 
@@ -146,3 +150,13 @@ def test_the_report_covers_a_chosen_window(run):
     assert run["bad"].status_code == 422
     assert run["bad"].headers["content-type"].startswith("application/problem+json")
 
+
+
+def test_every_process_may_write_its_meter(run):
+    """Flower and the bootstrap now write meters, the API Queries them: their policies say so
+    (test_iam checks the full flows; this run covers the meters' calls of every role)."""
+    meter_calls = {c for c in run["calls"] if "BatchLabMeters" in c.resource}
+    assert {c.role for c in meter_calls} == {"api", "worker", "flower", "bootstrap"}
+    denied = sorted(f"{c.role}: {c.action} on {c.resource}" for c in run["calls"]
+                    if not allows(load_policy(c.role), c))
+    assert not denied, "not allowed by deploy/iam/<role>.json:\n" + "\n".join(denied)
