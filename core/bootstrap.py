@@ -152,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         _wait_for_resources()
         log.info("resources ready")
+        costs.flush_once("bootstrap")
         return 0
     urls = ensure_queues()
     ensure_table()

@@ -70,7 +70,9 @@ describe('CostPanelComponent', () => {
     expect(text('cost-idle-month')).toBe('$1.50');
     // Both figures explained in plain words, and what the comparison is.
     expect(text('cost-explain')).toContain('Per million jobs is what the jobs themselves cost');
-    expect(text('cost-explain')).toContain('Per hour of idle fleet is what the running processes cost');
+    expect(text('cost-explain')).toContain(
+      'Per hour of idle fleet is what the running processes cost',
+    );
     expect(text('cost-panel')).toContain("the cost estimate in the project's design document");
     expect(text('cost-panel').toLowerCase()).not.toContain('seed');
     expect(text('cost-units')).toContain('4,800 for these jobs, where the backend reported 3,000');
@@ -161,13 +163,11 @@ describe('CostPanelComponent', () => {
     expect(text('cost-total')).toBe('$4.10');
 
     await advance(INTERVAL);
-    httpMock
-      .expectOne('/api/cost')
-      .flush(
-        makeCostReport({
-          dollarsPerMillionJobs: { sqs: 1, sns: 1, dynamodbWrites: 1, dynamodbReads: 2, total: 5 },
-        }),
-      );
+    httpMock.expectOne('/api/cost').flush(
+      makeCostReport({
+        dollarsPerMillionJobs: { sqs: 1, sns: 1, dynamodbWrites: 1, dynamodbReads: 2, total: 5 },
+      }),
+    );
     await settle();
     expect(byTestId('cost-error')).toBeNull();
     expect(text('cost-total')).toBe('$5.00');
@@ -185,7 +185,11 @@ describe('CostPanelComponent', () => {
       .expectOne('/api/cost')
       .flush(
         { type: 'about:blank', title: 'Forbidden', status: 403, detail: 'needs an operator key' },
-        { status: 403, statusText: 'Forbidden', headers: { 'content-type': 'application/problem+json' } },
+        {
+          status: 403,
+          statusText: 'Forbidden',
+          headers: { 'content-type': 'application/problem+json' },
+        },
       );
     await settle();
     expect(text('cost-operator-only')).toContain('operator');

@@ -181,7 +181,9 @@ export class CostPanelComponent {
       : `${processes} ${processes === 1 ? 'process' : 'processes'} reporting`;
   });
   protected readonly noJobsYet = computed(() => this.report()?.jobsCreated === 0);
-  protected readonly jobsPerSecond = computed(() => this.report()?.designModel.jobsPerSecond ?? 100);
+  protected readonly jobsPerSecond = computed(
+    () => this.report()?.designModel.jobsPerSecond ?? 100,
+  );
   protected readonly designAssumes = computed(() => this.report()?.designModel.assumes ?? '');
   protected readonly requestCounts = computed((): RequestCount[] =>
     Object.entries(this.report()?.requests ?? {}).map(([call, count]) => ({ call, count })),
@@ -250,7 +252,14 @@ function designFigures(
   figures: DesignCostFigures | undefined,
 ): Record<keyof CostByService, number | null> {
   if (figures === undefined) {
-    return { sqs: null, sns: null, s3: null, dynamodbWrites: null, dynamodbReads: null, total: null };
+    return {
+      sqs: null,
+      sns: null,
+      s3: null,
+      dynamodbWrites: null,
+      dynamodbReads: null,
+      total: null,
+    };
   }
   return {
     sqs: figures.sqs,
