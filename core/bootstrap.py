@@ -13,6 +13,7 @@ import sys
 from botocore.exceptions import BotoCoreError, ClientError
 from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_fixed
 
+from core import costs
 from core.aws import client
 from core.objects import ensure_bucket
 from core.queues import ensure_queues, queue_urls
@@ -48,27 +49,38 @@ def _owner_index() -> dict:
 
 
 def ensure_meters_table() -> None:
-    """The small table where each process writes its AWS request counts (core.costs)."""
+    """The small table where each process writes its AWS request counts per minute
+    (core.costs): key (Day, Slot), so a report Queries only its window's minutes."""
     ddb = client("dynamodb")
     try:
-        ddb.describe_table(TableName=settings.meters_table_name)
-        return
+        table = ddb.describe_table(TableName=settings.meters_table_name)["Table"]
     except ddb.exceptions.ResourceNotFoundException:
-        pass
-    try:
-        ddb.create_table(
-            TableName=settings.meters_table_name,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": "Process", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "Process", "KeyType": "HASH"}],
+        try:
+            ddb.create_table(
+                TableName=settings.meters_table_name,
+                BillingMode="PAY_PER_REQUEST",
+                AttributeDefinitions=[{"AttributeName": "Day", "AttributeType": "S"},
+                                      {"AttributeName": "Slot", "AttributeType": "S"}],
+                KeySchema=[{"AttributeName": "Day", "KeyType": "HASH"},
+                           {"AttributeName": "Slot", "KeyType": "RANGE"}],
+            )
+        except ddb.exceptions.ResourceInUseException:
+            pass
+        ddb.get_waiter("table_exists").wait(TableName=settings.meters_table_name)
+        table = ddb.describe_table(TableName=settings.meters_table_name)["Table"]
+    keys = [k["AttributeName"] for k in table["KeySchema"]]
+    if keys != ["Day", "Slot"]:
+        # Issue 13 re-keyed it (was Process only); it holds a day of counts at most.
+        raise SystemExit(
+            f"table {settings.meters_table_name} has the old key {keys}: delete it "
+            "(it only holds the last day's meter counts) and run the bootstrap again"
         )
-    except ddb.exceptions.ResourceInUseException:
-        pass
-    ddb.get_waiter("table_exists").wait(TableName=settings.meters_table_name)
-    ddb.update_time_to_live(
-        TableName=settings.meters_table_name,
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": "ExpiresAt"},
-    )
+    ttl = ddb.describe_time_to_live(TableName=settings.meters_table_name)["TimeToLiveDescription"]
+    if ttl.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
+        ddb.update_time_to_live(
+            TableName=settings.meters_table_name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": "ExpiresAt"},
+        )
 
 
 def ensure_table() -> None:
@@ -140,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         _wait_for_resources()
         log.info("resources ready")
+        costs.flush_once("bootstrap")
         return 0
     urls = ensure_queues()
     ensure_table()
@@ -147,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     ensure_bucket()
     log.info("queue %s, dead-letter queue %s, table %s, bucket %s ready",
              urls.jobs, urls.dlq, settings.table_name, settings.bucket_name)
+    # Every process is counted (issue 13): the bootstrap's calls too, once, at its end.
+    costs.flush_once("bootstrap")
     return 0
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from core.aws import client
+from core.meter import meter
 from core.settings import settings
 
 JOBS_PREFIX = "jobs/"
@@ -69,6 +70,9 @@ def presigned_get(key: str, *, expires_seconds: int = 3600, filename: str | None
 
 
 def presigned_put(key: str, *, content_type: str, expires_seconds: int = 3600) -> str:
+    # The client's PUT never goes through a process's meter: count it when handed out
+    # (core.costs prices it as an S3 PUT request).
+    meter().count("s3", "PutObject:presigned", "job")
     return client("s3").generate_presigned_url(
         "put_object",
         Params={"Bucket": bucket(), "Key": key, "ContentType": content_type},

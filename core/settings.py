@@ -7,6 +7,8 @@ same code talks to moto locally and to real AWS when they are unset.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -111,11 +113,20 @@ class Settings(BaseSettings):
     worker_metrics_port: int = Field(default=0, ge=0, le=65535)  # 0 = no worker endpoint
     meters_table_name: str = "BatchLabMeters"
     meter_flush_seconds: float = Field(default=10.0, ge=0)  # 0 = never write meters
+    # Which DynamoDB capacity units /api/cost prices: "computed" from item sizes
+    # (core.capacity), "reported" by the backend, or "auto": reported by AWS itself,
+    # computed elsewhere (moto reports a flat 1.0 / 0.5 whatever the size).
+    meter_units: Literal["auto", "reported", "computed"] = "auto"
+    # The window GET /api/cost covers by default (s); at most a day (the meters' TTL).
+    cost_window_seconds: int = Field(default=3600, ge=60, le=86_400)
     # Prices for GET /api/cost (USD, us-east-1 on-demand list prices).
     price_sqs_per_million: float = 0.40
     price_sns_per_million: float = 0.50
     price_dynamodb_write_per_million: float = 0.625
     price_dynamodb_read_per_million: float = 0.125
+    # S3 requests: PUT/COPY/POST/LIST $0.005 and GET/HEAD $0.0004 per 1,000 (storage apart).
+    price_s3_write_per_million: float = 5.0
+    price_s3_read_per_million: float = 0.40
 
     # AWS client behaviour of workers, the bootstrap and tools: bounded, with a retry,
     # so a worker rides out a blip and still notices a dead backend.

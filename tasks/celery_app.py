@@ -7,8 +7,15 @@ from celery.signals import worker_init, worker_process_init
 
 from core import costs, dlq, metrics
 from core.settings import settings
-from tasks import events_sqs
+from tasks import event_queues, events_sqs
 from tasks.shutdown import GiveBackOnShutdown
+
+if event_queues.role() == "flower":
+    # Flower loads this app and makes its own SQS/SNS requests (~0.6 per job, and the
+    # heartbeats' receives and deletes): count them too (issue 13). Started first, so
+    # its last flush runs after the other exit handlers (atexit is LIFO), their
+    # requests (SNS Unsubscribe) included. Workers start theirs in the signals below.
+    costs.start_flusher("flower")
 
 app = Celery("tasks")
 app.config_from_object("celeryconfig")

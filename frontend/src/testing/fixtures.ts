@@ -90,31 +90,67 @@ export function makeQueueStats(overrides: Partial<QueueStats> = {}): QueueStats 
 }
 
 export function makeCostReport(overrides: Partial<CostReport> = {}): CostReport {
+  const units = {
+    writeReported: 3000,
+    writeComputed: 4800,
+    writeBilled: 4800,
+    readReported: 240,
+    readComputed: 240,
+    readBilled: 240,
+  };
   return {
+    windowSeconds: 3600,
+    coveredSeconds: 1800,
     processes: 4,
+    roles: { api: 1, flower: 1, worker: 1, 'worker-main': 1 },
     jobsCreated: 1200,
     jobsFinished: 1198,
     requests: { 'dynamodb.PutItem': 1200, 'sqs.ReceiveMessage': 300, 'sqs.SendMessage': 1200 },
     perJob: {
       sqsRequests: 2.3,
       snsRequests: 1.3,
+      s3WriteRequests: 0,
+      s3ReadRequests: 0,
       dynamodbRequests: 3.1,
       dynamodbWriteRequests: 3.0,
       dynamodbWriteUnits: 4.0,
       dynamodbReadUnits: 0.2,
-      meterWrites: 0.01,
     },
-    dollarsPerMillionJobs: { sqs: 0.92, sns: 0.65, dynamodbWrites: 2.5, dynamodbReads: 0.03, total: 4.1 },
-    monthlyAtSeedRate: { sqs: 238.46, sns: 168.48, dynamodbWrites: 648.0, dynamodbReads: 7.78, total: 1062.72 },
-    seedModel: {
+    dollarsPerMillionJobs: { sqs: 0.92, sns: 0.65, s3: 0, dynamodbWrites: 2.5, dynamodbReads: 0.03, total: 4.1 },
+    fixedPerHour: {
+      sqsRequests: 720,
+      snsRequests: 1800,
+      s3WriteRequests: 0,
+      s3ReadRequests: 0,
+      dynamodbRequests: 1440,
+      dynamodbWriteRequests: 1440,
+      dynamodbWriteUnits: 1440,
+      dynamodbReadUnits: 0,
+      meterWrites: 1440,
+    },
+    fixedDollarsPerHour: {
+      sqs: 0.000288,
+      sns: 0.0009,
+      s3: 0,
+      dynamodbWrites: 0.0009,
+      dynamodbReads: 0,
+      total: 0.002088,
+    },
+    fixedRequests: { 'dynamodb.PutItem:meter': 720, 'sqs.ReceiveMessage': 300 },
+    capacityUnits: { priced: 'auto', job: { ...units }, fixed: { ...units } },
+    monthlyAtDesignRate: { sqs: 238.46, sns: 168.48, s3: 0, dynamodbWrites: 648.0, dynamodbReads: 7.78, total: 1062.72 },
+    designModel: {
+      name: "the design document's cost model (§11)",
       jobsPerSecond: 100,
       monthly: { sqs: 103.0, sqsBatched: 10.0, dynamodbWrites: 246.38, dynamodbReads: 4.93 },
       dollarsPerMillionJobs: { sqs: 0.3974, sqsBatched: 0.0386, dynamodbWrites: 0.9505, dynamodbReads: 0.019 },
-      assumes: '1 SQS request per job (the send), DynamoDB writes per the seed\'s estimate',
+      assumes: '1 SQS request per job (the send) and ~1.5 DynamoDB write units per job',
     },
     prices: {
       sqsPerMillionRequests: 0.4,
       snsPerMillionPublishes: 0.5,
+      s3PerMillionWrites: 5,
+      s3PerMillionReads: 0.4,
       dynamodbPerMillionWriteUnits: 0.625,
       dynamodbPerMillionReadUnits: 0.125,
     },
@@ -122,9 +158,9 @@ export function makeCostReport(overrides: Partial<CostReport> = {}): CostReport 
   };
 }
 
-/** A cost report before any job was counted: every derived figure is null. */
+/** A cost report before any job was counted: every per-job figure is null. */
 export function makeEmptyCostReport(): CostReport {
-  const none = { sqs: null, sns: null, dynamodbWrites: null, dynamodbReads: null, total: null };
+  const none = { sqs: null, sns: null, s3: null, dynamodbWrites: null, dynamodbReads: null, total: null };
   return makeCostReport({
     processes: 1,
     jobsCreated: 0,
@@ -133,14 +169,15 @@ export function makeEmptyCostReport(): CostReport {
     perJob: {
       sqsRequests: null,
       snsRequests: null,
+      s3WriteRequests: null,
+      s3ReadRequests: null,
       dynamodbRequests: null,
       dynamodbWriteRequests: null,
       dynamodbWriteUnits: null,
       dynamodbReadUnits: null,
-      meterWrites: null,
     },
     dollarsPerMillionJobs: { ...none },
-    monthlyAtSeedRate: { ...none },
+    monthlyAtDesignRate: { ...none },
   });
 }
 
