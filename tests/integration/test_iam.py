@@ -43,6 +43,8 @@ ENV = {
     "BATCHLAB_EVENTS_NODE": f"iam{uuid.uuid4().hex[:6]}",
     "BATCHLAB_FLOWER_USER": "iam",
     "BATCHLAB_FLOWER_PASSWORD": "iam-test-password",
+    "BATCHLAB_UPLOAD_MULTIPART_THRESHOLD_BYTES": str(5 * 1024 * 1024),  # a multipart upload
+    "BATCHLAB_UPLOAD_PART_BYTES": str(5 * 1024 * 1024),
 }
 FLOWER_AUTH = ("iam", "iam-test-password")
 # Batch APIs are authorised by their single-message action (AWS service authorization
@@ -279,8 +281,28 @@ def _terminal(http: httpx.Client, job_id: str, *, timeout: float = 90) -> dict:
     )
 
 
+def _upload(http: httpx.Client, data: bytes) -> str:
+    """Upload through the API's presigned URL(s) (signed by the API role); the key."""
+    ask = {"filename": "iam.csv", "contentType": "text/csv", "size": len(data), "ownerId": "iam"}
+    plan = http.post("/api/uploads", json=ask).json()
+    if plan["kind"] == "single":
+        assert httpx.put(plan["url"], content=data, headers=plan["headers"]).status_code == 200
+        return plan["key"]
+    parts = []
+    for part in plan["parts"]:
+        start = (part["partNumber"] - 1) * plan["partSize"]
+        resp = httpx.put(part["url"], content=data[start:start + part["size"]], timeout=60)
+        parts.append({"partNumber": part["partNumber"], "etag": resp.headers["ETag"]})
+    done = http.post(plan["completeUrl"], json={"key": plan["key"], "parts": parts})
+    assert done.status_code == 200, done.text
+    return plan["key"]
+
+
 def run_flows(http: httpx.Client, flower_url: str) -> None:
     ok = _job(http, "sha256", {"text": "iam"})
+    # Uploads: one single PUT, one multipart (5 MiB parts), each read by a csv-summary job.
+    small = _job(http, "csv-summary", {"object": _upload(http, b"a,b\n1,2\n")})
+    big = _job(http, "csv-summary", {"object": _upload(http, b"n\n" + (b"x" * 1023 + b"\n") * 6 * 1024)})
     batch = http.post("/api/jobs:batch", json={"jobs": [
         {"name": f"b{i}", "type": "text-stats", "payload": {"text": "a b"}, "ownerId": "iam"}
         for i in range(3)
@@ -292,6 +314,8 @@ def run_flows(http: httpx.Client, flower_url: str) -> None:
     failing = _job(http, "simulate", {"failureProbability": 1})
     crashing = _job(http, "simulate", {"crash": True})
     assert _terminal(http, ok)["status"] == "COMPLETED"
+    for job_id in (small, big):
+        assert _terminal(http, job_id)["status"] == "COMPLETED"
     for item in batch.json()["results"]:
         assert _terminal(http, item["job"]["id"])["status"] == "COMPLETED"
     failed = _terminal(http, failing)
