@@ -28,7 +28,11 @@ export class UploadApiService {
     };
     return this.http
       .post<UploadPlan>(`${API_BASE_URL}/uploads`, request)
-      .pipe(switchMap((plan) => (plan.kind === 'single' ? this.putWhole(file, plan) : this.putParts(file, plan))));
+      .pipe(
+        switchMap((plan) =>
+          plan.kind === 'single' ? this.putWhole(file, plan) : this.putParts(file, plan),
+        ),
+      );
   }
 
   private putWhole(file: File, plan: UploadPlan): Observable<UploadProgress> {
@@ -91,7 +95,9 @@ export class UploadApiService {
             // S3 answers each part with its ETag (the bucket's CORS exposes it).
             const etag = event.headers.get('ETag');
             if (etag === null) {
-              throw new Error(`part ${part.partNumber}: no ETag in the answer (check the bucket's CORS)`);
+              throw new Error(
+                `part ${part.partNumber}: no ETag in the answer (check the bucket's CORS)`,
+              );
             }
             return { partNumber: part.partNumber, etag };
           }

@@ -1,4 +1,4 @@
-import { HttpHeaders, provideHttpClient, withInterceptors } from '@angular/common/http';
+import { HttpEventType, HttpHeaders, provideHttpClient, withInterceptors } from '@angular/common/http';
 import { HttpTestingController, provideHttpClientTesting, TestRequest } from '@angular/common/http/testing';
 import { ComponentFixture, TestBed } from '@angular/core/testing';
 import { provideRouter, Router } from '@angular/router';
@@ -466,6 +466,99 @@ describe('JobFormComponent', () => {
       expect(keyOf(second)).toMatch(UUID);
       expect(keyOf(second)).not.toBe(keyOf(first));
       second.flush(makeJob());
+    });
+  });
+
+  describe('CSV file upload (csv-summary)', () => {
+    const S3 = 'http://127.0.0.1:4566/batchlab-data/uploads/alice/k/towns.csv';
+    const KEY = 'uploads/alice/k/towns.csv';
+
+    beforeEach(async () => {
+      await createLoaded();
+      await select('job-type', 'csv-summary');
+    });
+
+    async function chooseFile(file: File | null): Promise<void> {
+      const input = byTestId<HTMLInputElement>('csv-file')!;
+      Object.defineProperty(input, 'files', {
+        configurable: true,
+        value: { length: file ? 1 : 0, item: () => file },
+      });
+      input.dispatchEvent(new Event('change'));
+      await settle();
+    }
+
+    function planFor() {
+      return {
+        kind: 'single', key: KEY, method: 'PUT', headers: { 'Content-Type': 'text/csv' },
+        expiresAt: '2026-01-01T11:00:00Z', url: `${S3}?X-Amz-Signature=x`, uploadId: null,
+        partSize: null, parts: [], completeUrl: null,
+      };
+    }
+
+    it('is offered for csv-summary only', async () => {
+      expect(byTestId('csv-file')).not.toBeNull();
+      await select('job-type', 'sha256');
+      expect(byTestId('csv-file')).toBeNull();
+    });
+
+    it('uploads the file with a progress bar, then submits the job naming the object', async () => {
+      const file = new File(['city,temp\nOslo,4\n'], 'towns.csv', { type: 'text/csv' });
+      await chooseFile(file);
+      expect(text('file-hint')).toContain('towns.csv');
+      expect(byTestId('job-payload')!.closest('.field')!.classList).toContain('hidden');
+      await type('job-name', 'Towns');
+      await submit();
+
+      const ask = httpMock.expectOne((r) => r.method === 'POST' && r.url === '/api/uploads');
+      expect(ask.request.body).toEqual({ filename: 'towns.csv', contentType: 'text/csv', size: file.size, ownerId: 'alice' });
+      ask.flush(planFor(), { status: 201, statusText: 'Created' });
+      await settle();
+      const put = httpMock.expectOne((r) => r.method === 'PUT' && r.url.startsWith(S3));
+      expect(put.request.body).toBe(file);
+      put.event({ type: HttpEventType.UploadProgress, loaded: 9, total: 18 });
+      await settle();
+      expect(byTestId('upload-progress')!.getAttribute('aria-valuenow')).toBe('50');
+      expect(text('upload-status')).toContain('50%');
+      expect(text('submit-job')).toBe('Uploading…');
+      expectNoPost();
+
+      put.flush('');
+      await settle();
+      expect(byTestId('upload-progress')!.getAttribute('aria-valuenow')).toBe('100');
+      const job = httpMock.expectOne((r) => r.method === 'POST' && r.url === '/api/jobs');
+      expect(job.request.body).toEqual({
+        name: 'Towns', type: 'csv-summary', payload: { object: KEY }, ownerId: 'alice',
+      });
+      job.flush(makeJob({ id: 'csv-1', type: 'csv-summary' }));
+      await settle();
+      expect(navigate).toHaveBeenCalledWith(['/jobs', 'csv-1']);
+    });
+
+    it('shows the API\'s upload errors under the file input', async () => {
+      await chooseFile(new File(['x'], 'huge.csv', { type: 'text/csv' }));
+      await type('job-name', 'Huge');
+      await submit();
+      httpMock.expectOne('/api/uploads').flush(
+        problem(413, { title: 'Content Too Large', detail: 'too big', errors: [{ field: 'size', message: 'at most 1 GiB' }] }),
+        { status: 413, statusText: 'Content Too Large' },
+      );
+      await settle();
+      expect(text('error-size')).toBe('at most 1 GiB');
+      expect(byTestId('file-field')!.contains(byTestId('error-size'))).toBe(true);
+      expect(byTestId('upload-progress')).toBeNull();
+      expect(byTestId<HTMLButtonElement>('submit-job')!.disabled).toBe(false);
+      expectNoPost();
+    });
+
+    it('goes back to the text payload when the file is cleared', async () => {
+      await chooseFile(new File(['x'], 'a.csv', { type: 'text/csv' }));
+      byTestId<HTMLButtonElement>('clear-file')!.click();
+      await settle();
+      expect(byTestId('file-hint')).toBeNull();
+      const req = await submitValid();
+      expect(req.request.body.payload).toEqual({ csv: 'a,b\n1,2\n' });
+      req.flush(makeJob());
     });
   });
 });

@@ -202,20 +202,22 @@ export class JobFormComponent implements OnInit {
   });
 
   /** Problem details not tied to a known field: detail for 400/413/503/network, unknown fields. */
-  protected readonly generalError = computed((): { message: string; fields: ProblemFieldError[] } | null => {
-    const error = this.apiError();
-    if (error === null) {
-      return null;
-    }
-    const fields = this.serverErrors().filter((e) => this.fieldFor(e.field) === null);
-    const hasFieldErrors = this.serverErrors().length > fields.length;
-    if (error.status === 422 && hasFieldErrors && fields.length === 0) {
-      return null;
-    }
-    const retry =
-      error.retryAfterSeconds !== null ? ` Try again in ${error.retryAfterSeconds} s.` : '';
-    return { message: `${error.title}: ${error.detail}${retry}`, fields };
-  });
+  protected readonly generalError = computed(
+    (): { message: string; fields: ProblemFieldError[] } | null => {
+      const error = this.apiError();
+      if (error === null) {
+        return null;
+      }
+      const fields = this.serverErrors().filter((e) => this.fieldFor(e.field) === null);
+      const hasFieldErrors = this.serverErrors().length > fields.length;
+      if (error.status === 422 && hasFieldErrors && fields.length === 0) {
+        return null;
+      }
+      const retry =
+        error.retryAfterSeconds !== null ? ` Try again in ${error.retryAfterSeconds} s.` : '';
+      return { message: `${error.title}: ${error.detail}${retry}`, fields };
+    },
+  );
 
   constructor() {
     this.form.controls.type.valueChanges
@@ -302,25 +304,23 @@ export class JobFormComponent implements OnInit {
             filter((progress) => progress.key !== null),
             switchMap((progress) => create({ object: progress.key })),
           );
-    job$
-      .pipe(takeUntilDestroyed(this.destroyRef))
-      .subscribe({
-        next: (job) => {
+    job$.pipe(takeUntilDestroyed(this.destroyRef)).subscribe({
+      next: (job) => {
+        this.idempotencyKeys.reset();
+        void this.router.navigate(['/jobs', job.id]);
+      },
+      error: (error: unknown) => {
+        const apiError = toApiError(error);
+        if (!isRetryable(apiError)) {
+          // A definite answer: nothing was created, so the next attempt gets a new key.
           this.idempotencyKeys.reset();
-          void this.router.navigate(['/jobs', job.id]);
-        },
-        error: (error: unknown) => {
-          const apiError = toApiError(error);
-          if (!isRetryable(apiError)) {
-            // A definite answer: nothing was created, so the next attempt gets a new key.
-            this.idempotencyKeys.reset();
-          }
-          this.submitting.set(false);
-          this.upload.set(null);
-          this.apiError.set(apiError);
-          this.serverErrors.set(apiError.errors);
-        },
-      });
+        }
+        this.submitting.set(false);
+        this.upload.set(null);
+        this.apiError.set(apiError);
+        this.serverErrors.set(apiError.errors);
+      },
+    });
   }
 
   protected formatBytes(bytes: number): string {
@@ -379,7 +379,10 @@ export class JobFormComponent implements OnInit {
 
   /** Maps an API field path (`payload.text`) to the control that shows it, or null if unknown. */
   private fieldFor(path: string): JobFormField | null {
-    if (UPLOAD_FIELDS.includes(path) && (path !== 'payload.object' || this.selectedFile() !== null)) {
+    if (
+      UPLOAD_FIELDS.includes(path) &&
+      (path !== 'payload.object' || this.selectedFile() !== null)
+    ) {
       return 'file';
     }
     if (path === 'name' || path === 'type' || path === 'payload' || path === 'ownerId') {
