@@ -113,6 +113,12 @@ def presigned_part(
     )
 
 
+def list_parts(key: str, *, upload_id: str) -> list[tuple[int, int]]:
+    """(PartNumber, Size) of each part uploaded so far (the first 1,000)."""
+    found = client("s3").list_parts(Bucket=bucket(), Key=key, UploadId=upload_id)
+    return [(p["PartNumber"], p["Size"]) for p in found.get("Parts", [])]
+
+
 def complete_multipart(key: str, *, upload_id: str, parts: list[tuple[int, str]]) -> None:
     """Join the uploaded parts, given as (PartNumber, ETag) in ascending order."""
     client("s3").complete_multipart_upload(

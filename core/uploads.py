@@ -145,6 +145,15 @@ def complete_upload(*, upload_id: str, request: UploadComplete, owner_id: str | 
         raise UploadNotFound(f"no upload {upload_id} of yours")
     parts = sorted((p.part_number, p.etag) for p in request.parts)
     try:
+        # ListParts first: an unknown upload is NoSuchUpload (a 404) before anything is
+        # joined (moto answers CompleteMultipartUpload of one with a 500), and the parts'
+        # sizes are checked against the limit whoever signed them.
+        uploaded = objects.list_parts(request.key, upload_id=upload_id)
+        wanted = {number for number, _ in parts}
+        total = sum(size for number, size in uploaded if number in wanted)
+        if total > settings.upload_max_bytes:
+            raise InvalidUploadParts(f"the parts add up to {total} bytes; uploads may be at "
+                                     f"most {settings.upload_max_bytes} bytes")
         objects.complete_multipart(request.key, upload_id=upload_id, parts=parts)
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code")

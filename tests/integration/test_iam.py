@@ -135,6 +135,8 @@ def _s3_call(method: str, path: str, query: dict) -> tuple[str, str]:
     action = _S3_OBJECT_ACTION[method]
     if method == "DELETE" and "uploadId" in query:
         action = "AbortMultipartUpload"
+    if method == "GET" and "uploadId" in query:
+        action = "ListMultipartUploadParts"
     return f"s3:{action}", f"arn:aws:s3:::{bucket}/{key}"
 
 

@@ -207,7 +207,7 @@ def test_completing_bad_parts_or_anothers_upload(keyed: KeyedApi):
     _problem(keyed.http.post(plan["completeUrl"], json=done, headers=keyed.headers("other")), 404)
     _problem(keyed.http.post(plan["completeUrl"], json=done, headers=keyed.headers("tenant")),
              422, "parts")
-    # (An unknown uploadId is NoSuchUpload on AWS, a 404 here; moto 5.2 answers it with
-    # a 500, so it is not checked against moto.)
+    _problem(keyed.http.post("/api/uploads/nosuchupload/complete", json=done,
+                             headers=keyed.headers("tenant")), 404)
     _problem(keyed.http.post(plan["completeUrl"], json={"key": "jobs/x", "parts": parts},
                              headers=keyed.headers("tenant")), 422, "key")
