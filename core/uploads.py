@@ -41,10 +41,18 @@ class UploadCreate(_Camel):
     """What POST /api/uploads takes: the file the client is about to upload."""
 
     filename: str = Field(min_length=1, max_length=255)
-    content_type: str = Field(min_length=1, max_length=255,
-                              description="The file's media type, e.g. text/csv; sent as "
-                              "Content-Type with the upload.")
-    size: int = Field(ge=1, description="The file's size in bytes; the URLs accept this size only.")
+    # The document states the accepted types and the limit (a pattern, a maximum), so
+    # clients and schemathesis know them; the checks below are the ones applied.
+    content_type: str = Field(
+        min_length=1, max_length=255,
+        description="The file's media type (BATCHLAB_UPLOAD_CONTENT_TYPES); sent as "
+        "Content-Type with the upload.",
+        json_schema_extra={"pattern": "^(" + "|".join(
+            t.replace(".", "\\.").replace("+", "\\+") for t in settings.upload_content_types) + ")$"},
+    )
+    size: int = Field(ge=1, description="The file's size in bytes; the URLs accept this size "
+                      "only. Over the limit: 413.",
+                      json_schema_extra={"maximum": settings.upload_max_bytes})
     # Required in open mode; in API-key mode the owner comes from the key.
     owner_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=OWNER_PATTERN)
 

@@ -38,8 +38,8 @@ def create_upload(request: UploadCreate, key_owner: KeyOwnerDep) -> Response:
 @router.post(
     "/{upload_id}/complete",
     response_model=UploadDone,
-    responses={400: _PROBLEM, 401: _PROBLEM, 404: _PROBLEM, 415: _PROBLEM, 422: _PROBLEM,
-               503: _PROBLEM},
+    responses={400: _PROBLEM, 401: _PROBLEM, 404: _PROBLEM, 413: _PROBLEM, 415: _PROBLEM,
+               422: _PROBLEM, 503: _PROBLEM},
 )
 def complete_upload(
     upload_id: Annotated[str, Path(min_length=1, max_length=1024)],

@@ -17,7 +17,7 @@ import {
   Validators,
 } from '@angular/forms';
 import { Router } from '@angular/router';
-import { filter, Observable, switchMap, tap } from 'rxjs';
+import { filter, map, Observable, of, switchMap, tap } from 'rxjs';
 
 import { toApiError } from '../../core/interceptors/problem.interceptor';
 import { CreateJobRequest, Job, JsonObject } from '../../core/models/job.model';
@@ -155,6 +155,8 @@ export class JobFormComponent implements OnInit {
   /** The CSV file chosen for csv-summary (uploaded on submit), and how far its upload is. */
   protected readonly selectedFile = signal<File | null>(null);
   protected readonly upload = signal<UploadProgress | null>(null);
+  /** The file already in S3: a retry after a failed submit reuses it, never uploads twice. */
+  private uploaded: { file: File; ownerId: string; key: string } | null = null;
   protected readonly uploadPercent = computed(() => {
     const upload = this.upload();
     return upload === null || upload.total === 0 ? 0 : (100 * upload.loaded) / upload.total;
@@ -299,11 +301,7 @@ export class JobFormComponent implements OnInit {
     const job$ =
       file === null
         ? create(payload)
-        : this.uploadApi.upload(file, ownerId).pipe(
-            tap((progress) => this.upload.set(progress)),
-            filter((progress) => progress.key !== null),
-            switchMap((progress) => create({ object: progress.key })),
-          );
+        : this.uploadOnce(file, ownerId).pipe(switchMap((key) => create({ object: key })));
     job$.pipe(takeUntilDestroyed(this.destroyRef)).subscribe({
       next: (job) => {
         this.idempotencyKeys.reset();
@@ -316,7 +314,9 @@ export class JobFormComponent implements OnInit {
           this.idempotencyKeys.reset();
         }
         this.submitting.set(false);
-        this.upload.set(null);
+        if (this.uploaded === null) {
+          this.upload.set(null); // the upload failed; one that succeeded stays shown (reused)
+        }
         this.apiError.set(apiError);
         this.serverErrors.set(apiError.errors);
       },
@@ -337,6 +337,20 @@ export class JobFormComponent implements OnInit {
     return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
   }
 
+  /** The file's key in S3, uploading it (progress shown) unless this file is already there. */
+  private uploadOnce(file: File, ownerId: string): Observable<string> {
+    const done = this.uploaded;
+    if (done !== null && done.file === file && done.ownerId === ownerId) {
+      return of(done.key);
+    }
+    return this.uploadApi.upload(file, ownerId).pipe(
+      tap((progress) => this.upload.set(progress)),
+      filter((progress) => progress.key !== null),
+      map((progress) => progress.key!),
+      tap((key) => (this.uploaded = { file, ownerId, key })),
+    );
+  }
+
   /** A file chosen (or cleared) in the file input: it replaces the payload's text. */
   protected chooseFile(event: Event): void {
     const input = event.target as HTMLInputElement;
@@ -351,6 +365,7 @@ export class JobFormComponent implements OnInit {
   private setFile(file: File | null): void {
     this.selectedFile.set(file);
     this.upload.set(null);
+    this.uploaded = null;
     this.clearServerErrors('file');
     this.idempotencyKeys.reset();
     const payload = this.form.controls.payload;
