@@ -27,6 +27,9 @@ from core.errors import InvalidPayload, InvalidUploadParts, UploadNotFound, Uplo
 from core.job import OWNER_PATTERN
 from core.settings import settings
 
+# S3's upload ids are URL-safe tokens; anything else is no upload of ours (404 or 422,
+# never a request S3 or moto might choke on).
+UPLOAD_ID_PATTERN = r"^[A-Za-z0-9._~+=-]+$"
 # S3 allows at most 10,000 parts per multipart upload.
 MAX_PARTS = 10_000
 KEY_PATTERN = r"^uploads/[A-Za-z0-9._@-]+/[0-9a-f]{32}/[A-Za-z0-9._-]{1,100}$"
@@ -89,7 +92,9 @@ class UploadPlan(_Camel):
 
 class CompletedPart(_Camel):
     part_number: int = Field(ge=1, le=MAX_PARTS)
-    etag: str = Field(min_length=1, max_length=1024)
+    # An ETag is a quoted hex digest: printable ASCII only (anything else could never
+    # match, and would reach S3's XML as noise).
+    etag: str = Field(min_length=1, max_length=1024, pattern=r"^[!-~]+$")
 
 
 class UploadComplete(_Camel):

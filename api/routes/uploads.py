@@ -42,7 +42,8 @@ def create_upload(request: UploadCreate, key_owner: KeyOwnerDep) -> Response:
                422: _PROBLEM, 503: _PROBLEM},
 )
 def complete_upload(
-    upload_id: Annotated[str, Path(min_length=1, max_length=1024)],
+    upload_id: Annotated[str, Path(min_length=1, max_length=1024,
+                                   pattern=uploads.UPLOAD_ID_PATTERN)],
     request: UploadComplete,
     key_owner: KeyOwnerDep,
 ) -> UploadDone:
