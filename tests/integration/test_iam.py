@@ -277,7 +277,7 @@ def _job(http: httpx.Client, type_: str, payload: dict) -> str:
     return resp.json()["id"]
 
 
-def _terminal(http: httpx.Client, job_id: str, *, timeout: float = 90) -> dict:
+def _terminal(http: httpx.Client, job_id: str, *, timeout: float = 240) -> dict:
     return wait_for(
         lambda: (j := http.get(f"/api/jobs/{job_id}").json())["status"] in TERMINAL and j,
         timeout=timeout, what=f"job {job_id} to finish", every=0.2,
@@ -344,7 +344,7 @@ def run_flows(http: httpx.Client, flower_url: str) -> None:
     workers = httpx.get(f"{flower_url}/api/workers", params={"refresh": "true"},
                         auth=FLOWER_AUTH, timeout=60)
     assert workers.status_code == 200, workers.text
-    _terminal(http, crashing, timeout=60)  # the redriven job crashes and dead-letters again
+    _terminal(http, crashing, timeout=240)  # the redriven job crashes and dead-letters again
 
 
 def test_every_recorded_call_is_allowed_by_its_roles_policy(recorded):
