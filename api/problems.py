@@ -25,12 +25,15 @@ from core.errors import (
     InvalidCursor,
     InvalidPayload,
     InvalidRequest,
+    InvalidUploadParts,
     JobConflict,
     JobNotFound,
     JobTooLarge,
     MissingOwner,
     OwnerMismatch,
     UnknownJobType,
+    UploadNotFound,
+    UploadTooLarge,
 )
 from core.settings import settings
 
@@ -136,6 +139,13 @@ DOMAIN_PROBLEMS: dict[type[Exception], DomainProblem] = {
     # Too large as stored (UTF-8 JSON, DynamoDB's size rules): no retry can succeed.
     JobTooLarge: DomainProblem(
         413, "job-too-large", errors=lambda e: [{"field": "payload", "message": str(e)}]
+    ),
+    UploadTooLarge: DomainProblem(
+        413, "upload-too-large", errors=lambda e: [{"field": "size", "message": str(e)}]
+    ),
+    UploadNotFound: DomainProblem(404, "upload-not-found"),
+    InvalidUploadParts: DomainProblem(
+        422, "validation-error", errors=lambda e: [{"field": "parts", "message": str(e)}]
     ),
     BackendUnavailable: DomainProblem(503, "backend-unavailable", detail=_unavailable_detail),
     BotoCoreError: DomainProblem(503, "backend-unavailable", detail=_unavailable_detail),

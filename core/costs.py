@@ -53,7 +53,8 @@ METER_TTL_SECONDS = 24 * 3600
 # price, GET/HEAD and the rest at the read price; DELETE and abort are free.
 _S3_WRITES = frozenset({"PutObject", "CopyObject", "CreateMultipartUpload", "UploadPart",
                         "CompleteMultipartUpload", "ListObjects", "ListObjectsV2",
-                        "ListMultipartUploads", "ListParts", "PutObject:presigned"})
+                        "ListMultipartUploads", "ListParts", "PutObject:presigned",
+                        "UploadPart:presigned"})
 _S3_FREE = frozenset({"DeleteObject", "DeleteObjects", "AbortMultipartUpload"})
 _WRITE_OPS = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
 

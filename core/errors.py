@@ -71,3 +71,20 @@ class JobTooLarge(Exception):
 
 class ResultNotStored(Exception):
     """A finished job's result cannot be written into its item (too large for DynamoDB)."""
+
+
+class UploadTooLarge(Exception):
+    """An announced upload is over ``upload_max_bytes``."""
+
+    def __init__(self, *, size: int, limit: int) -> None:
+        super().__init__(f"the file is {size} bytes; uploads may be at most {limit} bytes")
+        self.size = size
+        self.limit = limit
+
+
+class UploadNotFound(Exception):
+    """No such multipart upload (finished, aborted, expired, or another owner's)."""
+
+
+class InvalidUploadParts(Exception):
+    """S3 refused to join the parts (a missing part, a wrong ETag, a part under 5 MiB)."""

@@ -24,13 +24,12 @@ import io
 import os
 import random
 import re
-import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from core.settings import settings
 
@@ -76,6 +75,8 @@ class JobType:
     handler: Callable[..., dict[str, Any]]
     max_attempts: int
     wants_context: bool
+    # Payload fields naming an uploaded object (core.uploads.check_reference at submit).
+    uploads: tuple[str, ...] = ()
 
     def run(self, payload: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
         model = self.payload_model.model_validate(payload)
@@ -94,6 +95,7 @@ def job_type(
     example: dict[str, Any],
     description: str,
     max_attempts: int | None = None,
+    uploads: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., dict[str, Any]]]:
     """Register ``handler`` under ``name``. The example must validate."""
 
@@ -109,6 +111,7 @@ def job_type(
             handler=handler,
             max_attempts=max_attempts or settings.default_max_attempts,
             wants_context=len(inspect.signature(handler).parameters) >= 2,
+            uploads=uploads,
         )
         return handler
 
@@ -164,42 +167,161 @@ def sha256(payload: TextPayload) -> dict[str, Any]:
     return {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
 
 
+# csv-summary keeps per-column aggregates of a fixed size whatever the file's size: a
+# 100 MB upload is read in chunks (never whole), and these caps bound what is kept.
+CSV_MAX_COLUMNS = 100  # columns summarised; the rest are counted in columnsNotSummarised
+CSV_DISTINCT_CAP = 10_000  # distinct values tracked per column (as hashes); then a lower bound
+CSV_MAX_LINE_CHARS = 1024 * 1024  # a longer line is refused rather than read into memory
+_CSV_CHUNK = 256 * 1024  # bytes per read from S3
+_CSV_CHECK_EVERY = 20_000  # rows between progress reports / cancellation checks
+
+
 class CsvPayload(_Payload):
-    csv: str = Field(min_length=1, max_length=_MAX_TEXT)
+    csv: str | None = Field(default=None, min_length=1, max_length=_MAX_TEXT,
+                            description="The CSV text itself (up to 60,000 characters).")
+    object: str | None = Field(
+        default=None, max_length=1024, pattern=r"^uploads/",
+        description="Or: the key of an uploaded CSV (POST /api/uploads), UTF-8, any size "
+        "up to the upload limit.",
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> CsvPayload:
+        if (self.csv is None) == (self.object is None):
+            raise ValueError("give either csv (the text) or object (an uploaded file's key)")
+        return self
+
+
+class _Column:
+    """One column's running aggregates, of a fixed size."""
+
+    __slots__ = ("name", "count", "numeric", "low", "high", "total", "seen", "capped")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.count = 0
+        self.numeric = True
+        self.low = self.high = self.total = 0.0
+        self.seen: set[int] = set()  # hashes: bounded memory whatever the cells' length
+        self.capped = False
+
+    def add(self, cell: str) -> None:
+        self.count += 1
+        if not self.capped:
+            self.seen.add(hash(cell))
+            if len(self.seen) > CSV_DISTINCT_CAP:
+                self.capped = True
+                self.seen = set()
+        if self.numeric:
+            try:
+                value = float(cell)
+            except ValueError:
+                self.numeric = False
+                return
+            if self.count == 1:
+                self.low = self.high = value
+            elif value < self.low:
+                self.low = value
+            elif value > self.high:
+                self.high = value
+            self.total += value
+
+    def summary(self) -> dict[str, Any]:
+        column: dict[str, Any] = {"name": self.name, "count": self.count}
+        if self.count and self.numeric:
+            mean = round(self.total / self.count, 6)
+            return column | {"kind": "number", "min": self.low, "max": self.high, "mean": mean}
+        if self.capped:
+            # A lower bound: exact counting would keep every value of the column.
+            return column | {"kind": "text", "distinct": CSV_DISTINCT_CAP, "distinctCapped": True}
+        return column | {"kind": "text", "distinct": len(self.seen)}
+
+
+def _lines(text: io.TextIOBase) -> Iterator[str]:
+    while line := text.readline(CSV_MAX_LINE_CHARS):
+        if len(line) == CSV_MAX_LINE_CHARS and not line.endswith(("\n", "\r")):
+            raise HandlerError(f"a line of the CSV is longer than {CSV_MAX_LINE_CHARS} characters")
+        yield line
+
+
+class _Counted(io.RawIOBase):
+    """An S3 body as a raw stream that counts the bytes read (for progress)."""
+
+    def __init__(self, body: Any) -> None:
+        self.body = body
+        self.read_bytes = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.body.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        self.read_bytes += n
+        return n
+
+
+def summarise_csv(
+    text: io.TextIOBase, ctx: JobContext, *, progress: Callable[[], int] | None = None
+) -> dict[str, Any]:
+    """Per-column summary of a CSV read line by line: the memory it keeps does not
+    grow with the rows (see the CSV_* caps)."""
+    rows = csv.reader(_lines(text))
+    try:
+        header = next(rows, None)
+        if not header or not any(header):
+            raise HandlerError("the CSV has no header row")
+        columns = [_Column(name) for name in header[:CSV_MAX_COLUMNS]]
+        width = len(columns)
+        count = 0
+        for row in rows:
+            if not any(cell.strip() for cell in row):
+                continue
+            count += 1
+            for column, cell in zip(columns, row[:width], strict=False):
+                cell = cell.strip()
+                if cell:
+                    column.add(cell)
+            if count % _CSV_CHECK_EVERY == 0:
+                if ctx.is_cancelled():
+                    raise JobCancelled()
+                if progress is not None:
+                    ctx.report_progress(min(99, progress()))
+    except csv.Error as exc:
+        raise HandlerError(f"the CSV is malformed: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise HandlerError(f"the file is not UTF-8 text: {exc.reason}") from exc
+    result: dict[str, Any] = {"rows": count, "columns": [c.summary() for c in columns]}
+    if len(header) > CSV_MAX_COLUMNS:
+        result["columnsNotSummarised"] = len(header) - CSV_MAX_COLUMNS
+    return result
 
 
 @job_type(
     "csv-summary",
     payload=CsvPayload,
     example={"csv": "city,temp\nLisbon,21.5\nOslo,4\nCairo,30.25\n"},
-    description="Per-column summary of a CSV with a header row: count, and min/max/mean for numbers.",
+    description="Per-column summary of a CSV with a header row: count, and min/max/mean for "
+    "numbers. Give the text as `csv`, or upload a file (POST /api/uploads) and give its key "
+    "as `object`: it is streamed from S3, so its size is not limited by the payload's.",
+    uploads=("object",),
 )
-def csv_summary(payload: CsvPayload) -> dict[str, Any]:
-    rows = list(csv.reader(io.StringIO(payload.csv)))
-    if not rows or not any(rows[0]):
-        raise HandlerError("the CSV has no header row")
-    header, body = rows[0], [r for r in rows[1:] if any(cell.strip() for cell in r)]
-    columns = []
-    for i, name in enumerate(header):
-        cells = [r[i].strip() for r in body if i < len(r) and r[i].strip()]
-        numbers = []
-        for c in cells:
-            try:
-                numbers.append(float(c))
-            except ValueError:
-                break
-        column: dict[str, Any] = {"name": name, "count": len(cells)}
-        if cells and len(numbers) == len(cells):
-            column |= {
-                "kind": "number",
-                "min": min(numbers),
-                "max": max(numbers),
-                "mean": round(statistics.fmean(numbers), 6),
-            }
-        else:
-            column |= {"kind": "text", "distinct": len(set(cells))}
-        columns.append(column)
-    return {"rows": len(body), "columns": columns}
+def csv_summary(payload: CsvPayload, ctx: JobContext) -> dict[str, Any]:
+    if payload.csv is not None:
+        return summarise_csv(io.StringIO(payload.csv, newline=""), ctx)
+    from core import objects  # noqa: PLC0415 - only the upload path needs S3 (and boto3)
+
+    body, size = objects.open_sized_stream(payload.object)
+    if body is None:
+        raise HandlerError(f"the uploaded object {payload.object} no longer exists")
+    raw = _Counted(body)
+    # utf-8-sig: a byte-order mark (Excel writes one) is not part of the first header.
+    text = io.TextIOWrapper(io.BufferedReader(raw, _CSV_CHUNK), encoding="utf-8-sig", newline="")
+    try:
+        return summarise_csv(text, ctx, progress=lambda: int(100 * raw.read_bytes / max(1, size)))
+    finally:
+        body.close()
 
 
 class SimulatePayload(_Payload):

@@ -50,6 +50,17 @@ def open_stream(key: str) -> Any:
     return client("s3").get_object(Bucket=bucket(), Key=key)["Body"]
 
 
+def open_sized_stream(key: str) -> tuple[Any, int]:
+    """(body stream, size in bytes) of the object; (None, 0) if there is no such object."""
+    try:
+        found = client("s3").get_object(Bucket=bucket(), Key=key)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return None, 0
+        raise
+    return found["Body"], int(found["ContentLength"])
+
+
 def size_of(key: str) -> int | None:
     """The object's size in bytes; None if there is no such object."""
     try:
@@ -69,14 +80,55 @@ def presigned_get(key: str, *, expires_seconds: int = 3600, filename: str | None
     )
 
 
-def presigned_put(key: str, *, content_type: str, expires_seconds: int = 3600) -> str:
+def presigned_put(
+    key: str, *, content_type: str, expires_seconds: int = 3600, content_length: int | None = None
+) -> str:
+    """A URL that PUTs ``key``. With ``content_length`` the length is a signed header,
+    so S3 refuses a body of any other size (the size the API agreed to)."""
     # The client's PUT never goes through a process's meter: count it when handed out
     # (core.costs prices it as an S3 PUT request).
     meter().count("s3", "PutObject:presigned", "job")
+    params: dict[str, Any] = {"Bucket": bucket(), "Key": key, "ContentType": content_type}
+    if content_length is not None:
+        params["ContentLength"] = content_length
     return client("s3").generate_presigned_url(
-        "put_object",
-        Params={"Bucket": bucket(), "Key": key, "ContentType": content_type},
+        "put_object", Params=params, ExpiresIn=expires_seconds
+    )
+
+
+# Multipart uploads (core/uploads.py): create, one presigned URL per part, complete.
+
+
+def create_multipart(key: str, *, content_type: str) -> str:
+    """Start a multipart upload of ``key``; returns its UploadId."""
+    return client("s3").create_multipart_upload(
+        Bucket=bucket(), Key=key, ContentType=content_type
+    )["UploadId"]
+
+
+def presigned_part(
+    key: str, *, upload_id: str, part_number: int, content_length: int, expires_seconds: int
+) -> str:
+    meter().count("s3", "UploadPart:presigned", "job")  # the client's PUT, as above
+    return client("s3").generate_presigned_url(
+        "upload_part",
+        Params={"Bucket": bucket(), "Key": key, "UploadId": upload_id,
+                "PartNumber": part_number, "ContentLength": content_length},
         ExpiresIn=expires_seconds,
+    )
+
+
+def list_parts(key: str, *, upload_id: str) -> list[tuple[int, int]]:
+    """(PartNumber, Size) of each part uploaded so far (the first 1,000)."""
+    found = client("s3").list_parts(Bucket=bucket(), Key=key, UploadId=upload_id)
+    return [(p["PartNumber"], p["Size"]) for p in found.get("Parts", [])]
+
+
+def complete_multipart(key: str, *, upload_id: str, parts: list[tuple[int, str]]) -> None:
+    """Join the uploaded parts, given as (PartNumber, ETag) in ascending order."""
+    client("s3").complete_multipart_upload(
+        Bucket=bucket(), Key=key, UploadId=upload_id,
+        MultipartUpload={"Parts": [{"PartNumber": n, "ETag": etag} for n, etag in parts]},
     )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from core import listing, metrics, store
+from core import listing, metrics, store, uploads
 from core.errors import (
     BackendUnavailable,
     IdempotencyMismatch,
@@ -83,7 +83,12 @@ def _validated(request: JobCreate) -> tuple[JobType, dict[str, Any]]:
         model = job_type.payload_model.model_validate(request.payload)
     except ValidationError as exc:
         raise InvalidPayload(exc.errors(include_url=False, include_context=False)) from exc
-    return job_type, model.model_dump(by_alias=True, mode="json")
+    for field in job_type.uploads:  # an uploaded object: the owner's own, and there
+        key = getattr(model, field)
+        if key is not None:
+            uploads.check_reference(key=key, owner_id=request.owner_id, field=field)
+    # exclude_none: an optional field left out (csv-summary's csv or object) stays out.
+    return job_type, model.model_dump(by_alias=True, mode="json", exclude_none=True)
 
 
 def _checked_size(item: dict[str, Any], *, index: int | None = None) -> dict[str, Any]:

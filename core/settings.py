@@ -29,6 +29,17 @@ class Settings(BaseSettings):
     # S3: payloads and results too large for DynamoDB, and uploads (core/objects.py).
     # Bucket names are global on AWS: set a unique one there.
     bucket_name: str = "batchlab-data"
+    # Uploads (core/uploads.py): a client PUTs its file straight to S3 with a presigned
+    # URL; above the threshold it gets a multipart plan (parts of upload_part_bytes, S3's
+    # minimum is 5 MiB), which browsers and flaky links finish more reliably than one
+    # long PUT. The size the client announces is signed into each URL (Content-Length).
+    upload_max_bytes: int = Field(default=1024**3, ge=1, le=5 * 1024**4)
+    upload_multipart_threshold_bytes: int = Field(default=64 * 1024**2, ge=1)
+    upload_part_bytes: int = Field(default=16 * 1024**2, ge=5 * 1024**2, le=5 * 1024**3)
+    upload_url_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+    upload_content_types: list[str] = [
+        "text/csv", "application/csv", "text/plain", "application/vnd.ms-excel",
+    ]
 
     # SQS
     queue_name: str = "batchlab-jobs"

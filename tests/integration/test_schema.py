@@ -12,6 +12,7 @@ from __future__ import annotations
 import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from openapi_spec_validator import validate
@@ -56,7 +57,8 @@ def test_api_conforms_to_its_schema_with_stateful_links(live: Live, own_api: str
     started = time.monotonic()
     report = tmp_path / "report.ndjson"
     result = subprocess.run(
-        [str(BIN / "schemathesis"), "run", f"{own_api}/openapi.json",
+        [str(BIN / "schemathesis"), "--config-file", str(Path(__file__).parent / "schemathesis.toml"),
+         "run", f"{own_api}/openapi.json",
          "--checks", CHECKS, "--max-examples", "25", "--request-timeout", "30",
          "--generation-deterministic", "--phases", "examples,coverage,fuzzing,stateful",
          "--suppress-health-check", "all", "--workers", "1",

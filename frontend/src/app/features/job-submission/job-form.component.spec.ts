@@ -1,5 +1,14 @@
-import { HttpHeaders, provideHttpClient, withInterceptors } from '@angular/common/http';
-import { HttpTestingController, provideHttpClientTesting, TestRequest } from '@angular/common/http/testing';
+import {
+  HttpEventType,
+  HttpHeaders,
+  provideHttpClient,
+  withInterceptors,
+} from '@angular/common/http';
+import {
+  HttpTestingController,
+  provideHttpClientTesting,
+  TestRequest,
+} from '@angular/common/http/testing';
 import { ComponentFixture, TestBed } from '@angular/core/testing';
 import { provideRouter, Router } from '@angular/router';
 
@@ -98,7 +107,9 @@ describe('JobFormComponent', () => {
 
   it('loads the job types and prefills the payload with the example', async () => {
     await createLoaded();
-    const options = Array.from(byTestId<HTMLSelectElement>('job-type')!.options).map((o) => o.value);
+    const options = Array.from(byTestId<HTMLSelectElement>('job-type')!.options).map(
+      (o) => o.value,
+    );
     expect(options).toEqual(['text-stats', 'sha256', 'csv-summary', 'simulate']);
     expect(byTestId<HTMLSelectElement>('job-type')!.value).toBe('text-stats');
     expect(payload()).toEqual({ text: 'hello world' });
@@ -111,7 +122,9 @@ describe('JobFormComponent', () => {
 
   it('shows an error with a retry when the job types cannot be loaded', async () => {
     await create();
-    httpMock.expectOne('/api/job-types').flush(problem(503, { detail: 'Down' }), { status: 503, statusText: 'x' });
+    httpMock
+      .expectOne('/api/job-types')
+      .flush(problem(503, { detail: 'Down' }), { status: 503, statusText: 'x' });
     await settle();
     expect(text('job-types-error')).toContain('Down');
     expect(byTestId<HTMLButtonElement>('submit-job')!.disabled).toBe(true);
@@ -295,7 +308,9 @@ describe('JobFormComponent', () => {
       expect(text('error-name')).toBe('name is taken');
       expect(byTestId('job-name')!.closest('.field')!.contains(byTestId('error-name'))).toBe(true);
       expect(text('error-payload.text')).toBe('text must not be empty');
-      expect(byTestId('job-payload')!.closest('.field')!.contains(byTestId('error-payload.text'))).toBe(true);
+      expect(
+        byTestId('job-payload')!.closest('.field')!.contains(byTestId('error-payload.text')),
+      ).toBe(true);
       expect(text('error-ownerId')).toBe('unknown owner');
       expect(text('form-error')).toContain('priority');
       expect(text('form-error')).toContain('not allowed');
@@ -324,10 +339,13 @@ describe('JobFormComponent', () => {
     it('shows simulate errors next to the knob', async () => {
       await select('job-type', 'simulate');
       const req = await submitValid();
-      req.flush(problem(422, { errors: [{ field: 'payload.durationSeconds', message: 'too long' }] }), {
-        status: 422,
-        statusText: 'Unprocessable Entity',
-      });
+      req.flush(
+        problem(422, { errors: [{ field: 'payload.durationSeconds', message: 'too long' }] }),
+        {
+          status: 422,
+          statusText: 'Unprocessable Entity',
+        },
+      );
       await settle();
       const error = byTestId('error-payload.durationSeconds');
       expect(error?.textContent?.trim()).toBe('too long');
@@ -336,10 +354,13 @@ describe('JobFormComponent', () => {
 
     it('shows the detail of a 413', async () => {
       const req = await submitValid();
-      req.flush(problem(413, { title: 'Payload Too Large', detail: 'Request body exceeds 64 KB' }), {
-        status: 413,
-        statusText: 'Payload Too Large',
-      });
+      req.flush(
+        problem(413, { title: 'Payload Too Large', detail: 'Request body exceeds 64 KB' }),
+        {
+          status: 413,
+          statusText: 'Payload Too Large',
+        },
+      );
       await settle();
       expect(text('form-error')).toContain('Request body exceeds 64 KB');
     });
@@ -356,11 +377,14 @@ describe('JobFormComponent', () => {
 
     it('shows the detail and Retry-After of a 503', async () => {
       const req = await submitValid();
-      req.flush(problem(503, { title: 'Service Unavailable', detail: 'The queue is unavailable' }), {
-        status: 503,
-        statusText: 'Service Unavailable',
-        headers: new HttpHeaders({ 'Retry-After': '30' }),
-      });
+      req.flush(
+        problem(503, { title: 'Service Unavailable', detail: 'The queue is unavailable' }),
+        {
+          status: 503,
+          statusText: 'Service Unavailable',
+          headers: new HttpHeaders({ 'Retry-After': '30' }),
+        },
+      );
       await settle();
       expect(text('form-error')).toContain('The queue is unavailable');
       expect(text('form-error')).toContain('Try again in 30 s');
@@ -376,10 +400,13 @@ describe('JobFormComponent', () => {
 
     it('asks for an API key on a 401', async () => {
       const req = await submitValid();
-      req.flush(problem(401, { title: 'Unauthorized', detail: 'a valid X-API-Key header is required' }), {
-        status: 401,
-        statusText: 'Unauthorized',
-      });
+      req.flush(
+        problem(401, { title: 'Unauthorized', detail: 'a valid X-API-Key header is required' }),
+        {
+          status: 401,
+          statusText: 'Unauthorized',
+        },
+      );
       await settle();
       expect(text('form-error')).toContain('API key required');
       expect(text('form-error')).toContain('requires an API key');
@@ -392,10 +419,13 @@ describe('JobFormComponent', () => {
     const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
     const keyOf = (req: TestRequest): string | null => req.request.headers.get('Idempotency-Key');
     const fail503 = (req: TestRequest): void =>
-      req.flush(problem(503, { title: 'Service Unavailable', detail: 'The queue is unavailable' }), {
-        status: 503,
-        statusText: 'Service Unavailable',
-      });
+      req.flush(
+        problem(503, { title: 'Service Unavailable', detail: 'The queue is unavailable' }),
+        {
+          status: 503,
+          statusText: 'Service Unavailable',
+        },
+      );
 
     async function resubmit(): Promise<TestRequest> {
       await submit();
@@ -466,6 +496,145 @@ describe('JobFormComponent', () => {
       expect(keyOf(second)).toMatch(UUID);
       expect(keyOf(second)).not.toBe(keyOf(first));
       second.flush(makeJob());
+    });
+  });
+
+  describe('CSV file upload (csv-summary)', () => {
+    const S3 = 'http://127.0.0.1:4566/batchlab-data/uploads/alice/k/towns.csv';
+    const KEY = 'uploads/alice/k/towns.csv';
+
+    beforeEach(async () => {
+      await createLoaded();
+      await select('job-type', 'csv-summary');
+    });
+
+    async function chooseFile(file: File | null): Promise<void> {
+      const input = byTestId<HTMLInputElement>('csv-file')!;
+      Object.defineProperty(input, 'files', {
+        configurable: true,
+        value: { length: file ? 1 : 0, item: () => file },
+      });
+      input.dispatchEvent(new Event('change'));
+      await settle();
+    }
+
+    function planFor() {
+      return {
+        kind: 'single',
+        key: KEY,
+        method: 'PUT',
+        headers: { 'Content-Type': 'text/csv' },
+        expiresAt: '2026-01-01T11:00:00Z',
+        url: `${S3}?X-Amz-Signature=x`,
+        uploadId: null,
+        partSize: null,
+        parts: [],
+        completeUrl: null,
+      };
+    }
+
+    it('is offered for csv-summary only', async () => {
+      expect(byTestId('csv-file')).not.toBeNull();
+      await select('job-type', 'sha256');
+      expect(byTestId('csv-file')).toBeNull();
+    });
+
+    it('uploads the file with a progress bar, then submits the job naming the object', async () => {
+      const file = new File(['city,temp\nOslo,4\n'], 'towns.csv', { type: 'text/csv' });
+      await chooseFile(file);
+      expect(text('file-hint')).toContain('towns.csv');
+      expect(byTestId('job-payload')!.closest('.field')!.classList).toContain('hidden');
+      await type('job-name', 'Towns');
+      await submit();
+
+      const ask = httpMock.expectOne((r) => r.method === 'POST' && r.url === '/api/uploads');
+      expect(ask.request.body).toEqual({
+        filename: 'towns.csv',
+        contentType: 'text/csv',
+        size: file.size,
+        ownerId: 'alice',
+      });
+      ask.flush(planFor(), { status: 201, statusText: 'Created' });
+      await settle();
+      const put = httpMock.expectOne((r) => r.method === 'PUT' && r.url.startsWith(S3));
+      expect(put.request.body).toBe(file);
+      put.event({ type: HttpEventType.UploadProgress, loaded: 9, total: 18 });
+      await settle();
+      expect(byTestId('upload-progress')!.getAttribute('aria-valuenow')).toBe('50');
+      expect(text('upload-status')).toContain('50%');
+      expect(text('submit-job')).toBe('Uploading…');
+      expectNoPost();
+
+      put.flush('');
+      await settle();
+      expect(byTestId('upload-progress')!.getAttribute('aria-valuenow')).toBe('100');
+      const job = httpMock.expectOne((r) => r.method === 'POST' && r.url === '/api/jobs');
+      expect(job.request.body).toEqual({
+        name: 'Towns',
+        type: 'csv-summary',
+        payload: { object: KEY },
+        ownerId: 'alice',
+      });
+      job.flush(makeJob({ id: 'csv-1', type: 'csv-summary' }));
+      await settle();
+      expect(navigate).toHaveBeenCalledWith(['/jobs', 'csv-1']);
+    });
+
+    it("shows the API's upload errors under the file input", async () => {
+      await chooseFile(new File(['x'], 'huge.csv', { type: 'text/csv' }));
+      await type('job-name', 'Huge');
+      await submit();
+      httpMock
+        .expectOne('/api/uploads')
+        .flush(
+          problem(413, {
+            title: 'Content Too Large',
+            detail: 'too big',
+            errors: [{ field: 'size', message: 'at most 1 GiB' }],
+          }),
+          { status: 413, statusText: 'Content Too Large' },
+        );
+      await settle();
+      expect(text('error-size')).toBe('at most 1 GiB');
+      expect(byTestId('file-field')!.contains(byTestId('error-size'))).toBe(true);
+      expect(byTestId('upload-progress')).toBeNull();
+      expect(byTestId<HTMLButtonElement>('submit-job')!.disabled).toBe(false);
+      expectNoPost();
+    });
+
+    it('reuses the uploaded file when only the job submit failed', async () => {
+      const file = new File(['a\n1\n'], 'towns.csv', { type: 'text/csv' });
+      await chooseFile(file);
+      await type('job-name', 'Retry me');
+      await submit();
+      httpMock.expectOne('/api/uploads').flush(planFor());
+      await settle();
+      httpMock.expectOne((r) => r.method === 'PUT').flush('');
+      await settle();
+      httpMock
+        .expectOne('/api/jobs')
+        .flush(problem(503, { detail: 'queue down' }), { status: 503, statusText: 'x' });
+      await settle();
+      expect(text('form-error')).toContain('queue down');
+      expect(text('upload-status')).toContain('Uploaded');
+
+      await submit();
+      httpMock.expectNone('/api/uploads');
+      const again = httpMock.expectOne('/api/jobs');
+      expect(again.request.body.payload).toEqual({ object: KEY });
+      again.flush(makeJob({ id: 'csv-2' }));
+      await settle();
+      expect(navigate).toHaveBeenCalledWith(['/jobs', 'csv-2']);
+    });
+
+    it('goes back to the text payload when the file is cleared', async () => {
+      await chooseFile(new File(['x'], 'a.csv', { type: 'text/csv' }));
+      byTestId<HTMLButtonElement>('clear-file')!.click();
+      await settle();
+      expect(byTestId('file-hint')).toBeNull();
+      const req = await submitValid();
+      expect(req.request.body.payload).toEqual({ csv: 'a,b\n1,2\n' });
+      req.flush(makeJob());
     });
   });
 });

@@ -7,6 +7,7 @@ import {
   OnInit,
   signal,
 } from '@angular/core';
+import { DecimalPipe } from '@angular/common';
 import { takeUntilDestroyed, toSignal } from '@angular/core/rxjs-interop';
 import {
   AbstractControl,
@@ -16,14 +17,18 @@ import {
   Validators,
 } from '@angular/forms';
 import { Router } from '@angular/router';
+import { filter, map, Observable, of, switchMap, tap } from 'rxjs';
 
 import { toApiError } from '../../core/interceptors/problem.interceptor';
-import { CreateJobRequest, JsonObject } from '../../core/models/job.model';
+import { CreateJobRequest, Job, JsonObject } from '../../core/models/job.model';
 import { JOB_LIMITS, JobType, SIMULATE_JOB_TYPE } from '../../core/models/job-type.model';
 import { ApiError, ProblemFieldError } from '../../core/models/problem.model';
+import { UploadProgress } from '../../core/models/upload.model';
 import { JobApiService } from '../../core/services/job-api.service';
 import { JobTypeService } from '../../core/services/job-type.service';
 import { OwnerService } from '../../core/services/owner.service';
+import { UploadApiService } from '../../core/services/upload-api.service';
+import { ProgressBarComponent } from '../../shared/progress-bar/progress-bar.component';
 import { IdempotencyKeyTracker } from './idempotency-key';
 import {
   describeErrors,
@@ -38,6 +43,7 @@ export type JobFormField =
   | 'name'
   | 'type'
   | 'payload'
+  | 'file'
   | 'ownerId'
   | 'durationSeconds'
   | 'failureProbability'
@@ -73,22 +79,33 @@ const FIELD_PATHS: Readonly<Record<JobFormField, string>> = {
   name: 'name',
   type: 'type',
   payload: 'payload',
+  file: 'file',
   ownerId: 'ownerId',
   durationSeconds: 'payload.durationSeconds',
   failureProbability: 'payload.failureProbability',
   steps: 'payload.steps',
 };
 
-/** The submit form (`/new`): name, type, JSON payload and the simulate knobs. */
+/** The job type whose form can upload a file (sent as the payload's `object`). */
+export const CSV_JOB_TYPE = 'csv-summary';
+
+/** Fields of `POST /api/uploads` errors, shown under the file input. */
+const UPLOAD_FIELDS = ['filename', 'contentType', 'size', 'payload.object'];
+
+/**
+ * The submit form (`/new`): name, type, JSON payload and the simulate knobs; for
+ * csv-summary, a file uploaded straight to S3 (with a progress bar) instead of the text.
+ */
 @Component({
   selector: 'app-job-form',
-  imports: [ReactiveFormsModule],
+  imports: [ReactiveFormsModule, ProgressBarComponent, DecimalPipe],
   templateUrl: './job-form.component.html',
   styleUrl: './job-form.component.css',
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
 export class JobFormComponent implements OnInit {
   private readonly jobApi = inject(JobApiService);
+  private readonly uploadApi = inject(UploadApiService);
   private readonly jobTypeService = inject(JobTypeService);
   private readonly owner = inject(OwnerService);
   private readonly router = inject(Router);
@@ -135,6 +152,15 @@ export class JobFormComponent implements OnInit {
   protected readonly typesState = signal<TypesState>('loading');
   protected readonly typesError = signal<string | null>(null);
   protected readonly submitting = signal(false);
+  /** The CSV file chosen for csv-summary (uploaded on submit), and how far its upload is. */
+  protected readonly selectedFile = signal<File | null>(null);
+  protected readonly upload = signal<UploadProgress | null>(null);
+  /** The file already in S3: a retry after a failed submit reuses it, never uploads twice. */
+  private uploaded: { file: File; ownerId: string; key: string } | null = null;
+  protected readonly uploadPercent = computed(() => {
+    const upload = this.upload();
+    return upload === null || upload.total === 0 ? 0 : (100 * upload.loaded) / upload.total;
+  });
   private readonly submitAttempted = signal(false);
   private readonly serverErrors = signal<readonly ProblemFieldError[]>([]);
   private readonly apiError = signal<ApiError | null>(null);
@@ -151,6 +177,7 @@ export class JobFormComponent implements OnInit {
     () => this.jobTypes().find((t) => t.type === this.selectedTypeName()) ?? null,
   );
   protected readonly isSimulate = computed(() => this.selectedTypeName() === SIMULATE_JOB_TYPE);
+  protected readonly acceptsFile = computed(() => this.selectedTypeName() === CSV_JOB_TYPE);
   protected readonly nameLength = computed(() => {
     this.formEvents();
     return this.form.controls.name.value.length;
@@ -162,7 +189,7 @@ export class JobFormComponent implements OnInit {
     const showClient = this.submitAttempted();
     const result = {} as Record<JobFormField, FieldMessage[]>;
     for (const field of Object.keys(FIELD_PATHS) as JobFormField[]) {
-      const control = field === 'ownerId' ? null : this.controlFor(field);
+      const control = field === 'ownerId' || field === 'file' ? null : this.controlFor(field);
       const clientMessage =
         control && control.enabled && control.invalid && (showClient || control.touched)
           ? describeErrors(control.errors)
@@ -177,20 +204,22 @@ export class JobFormComponent implements OnInit {
   });
 
   /** Problem details not tied to a known field: detail for 400/413/503/network, unknown fields. */
-  protected readonly generalError = computed((): { message: string; fields: ProblemFieldError[] } | null => {
-    const error = this.apiError();
-    if (error === null) {
-      return null;
-    }
-    const fields = this.serverErrors().filter((e) => this.fieldFor(e.field) === null);
-    const hasFieldErrors = this.serverErrors().length > fields.length;
-    if (error.status === 422 && hasFieldErrors && fields.length === 0) {
-      return null;
-    }
-    const retry =
-      error.retryAfterSeconds !== null ? ` Try again in ${error.retryAfterSeconds} s.` : '';
-    return { message: `${error.title}: ${error.detail}${retry}`, fields };
-  });
+  protected readonly generalError = computed(
+    (): { message: string; fields: ProblemFieldError[] } | null => {
+      const error = this.apiError();
+      if (error === null) {
+        return null;
+      }
+      const fields = this.serverErrors().filter((e) => this.fieldFor(e.field) === null);
+      const hasFieldErrors = this.serverErrors().length > fields.length;
+      if (error.status === 422 && hasFieldErrors && fields.length === 0) {
+        return null;
+      }
+      const retry =
+        error.retryAfterSeconds !== null ? ` Try again in ${error.retryAfterSeconds} s.` : '';
+      return { message: `${error.title}: ${error.detail}${retry}`, fields };
+    },
+  );
 
   constructor() {
     this.form.controls.type.valueChanges
@@ -251,38 +280,100 @@ export class JobFormComponent implements OnInit {
       this.form.markAllAsTouched();
       return;
     }
-    const payload = parseJsonObject(this.form.controls.payload.value);
+    const file = this.acceptsFile() ? this.selectedFile() : null;
+    const payload = file === null ? parseJsonObject(this.form.controls.payload.value) : {};
     if (payload === null) {
       return;
     }
     this.submitting.set(true);
     this.serverErrors.set([]);
     this.apiError.set(null);
-    const request: CreateJobRequest = {
-      name: this.form.controls.name.value.trim(),
-      type: this.form.controls.type.value,
-      payload,
-      ownerId,
+    const create = (jobPayload: JsonObject): Observable<Job> => {
+      const request: CreateJobRequest = {
+        name: this.form.controls.name.value.trim(),
+        type: this.form.controls.type.value,
+        payload: jobPayload,
+        ownerId,
+      };
+      return this.jobApi.createJob(request, this.idempotencyKeys.keyFor(request));
     };
-    this.jobApi
-      .createJob(request, this.idempotencyKeys.keyFor(request))
-      .pipe(takeUntilDestroyed(this.destroyRef))
-      .subscribe({
-        next: (job) => {
+    // With a file: upload it to S3 first (progress shown), then submit the job naming it.
+    const job$ =
+      file === null
+        ? create(payload)
+        : this.uploadOnce(file, ownerId).pipe(switchMap((key) => create({ object: key })));
+    job$.pipe(takeUntilDestroyed(this.destroyRef)).subscribe({
+      next: (job) => {
+        this.idempotencyKeys.reset();
+        void this.router.navigate(['/jobs', job.id]);
+      },
+      error: (error: unknown) => {
+        const apiError = toApiError(error);
+        if (!isRetryable(apiError)) {
+          // A definite answer: nothing was created, so the next attempt gets a new key.
           this.idempotencyKeys.reset();
-          void this.router.navigate(['/jobs', job.id]);
-        },
-        error: (error: unknown) => {
-          const apiError = toApiError(error);
-          if (!isRetryable(apiError)) {
-            // A definite answer: nothing was created, so the next attempt gets a new key.
-            this.idempotencyKeys.reset();
-          }
-          this.submitting.set(false);
-          this.apiError.set(apiError);
-          this.serverErrors.set(apiError.errors);
-        },
-      });
+        }
+        this.submitting.set(false);
+        if (this.uploaded === null) {
+          this.upload.set(null); // the upload failed; one that succeeded stays shown (reused)
+        }
+        this.apiError.set(apiError);
+        this.serverErrors.set(apiError.errors);
+      },
+    });
+  }
+
+  protected formatBytes(bytes: number): string {
+    if (bytes < 1024) {
+      return `${bytes} B`;
+    }
+    const units = ['KB', 'MB', 'GB'];
+    let value = bytes / 1024;
+    let unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+      value /= 1024;
+      unit += 1;
+    }
+    return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+  }
+
+  /** The file's key in S3, uploading it (progress shown) unless this file is already there. */
+  private uploadOnce(file: File, ownerId: string): Observable<string> {
+    const done = this.uploaded;
+    if (done !== null && done.file === file && done.ownerId === ownerId) {
+      return of(done.key);
+    }
+    return this.uploadApi.upload(file, ownerId).pipe(
+      tap((progress) => this.upload.set(progress)),
+      filter((progress) => progress.key !== null),
+      map((progress) => progress.key!),
+      tap((key) => (this.uploaded = { file, ownerId, key })),
+    );
+  }
+
+  /** A file chosen (or cleared) in the file input: it replaces the payload's text. */
+  protected chooseFile(event: Event): void {
+    const input = event.target as HTMLInputElement;
+    this.setFile(input.files?.item(0) ?? null);
+  }
+
+  protected clearFile(input: HTMLInputElement): void {
+    input.value = '';
+    this.setFile(null);
+  }
+
+  private setFile(file: File | null): void {
+    this.selectedFile.set(file);
+    this.upload.set(null);
+    this.uploaded = null;
+    this.clearServerErrors('file');
+    this.idempotencyKeys.reset();
+    const payload = this.form.controls.payload;
+    if (file !== null) {
+      payload.disable();
+    } else {
+      payload.enable();
+    }
   }
 
   private controlFor(field: JobFormField): AbstractControl<unknown> | null {
@@ -296,12 +387,19 @@ export class JobFormComponent implements OnInit {
       case 'steps':
         return this.form.controls.simulate.controls[field];
       case 'ownerId':
+      case 'file':
         return null;
     }
   }
 
   /** Maps an API field path (`payload.text`) to the control that shows it, or null if unknown. */
   private fieldFor(path: string): JobFormField | null {
+    if (
+      UPLOAD_FIELDS.includes(path) &&
+      (path !== 'payload.object' || this.selectedFile() !== null)
+    ) {
+      return 'file';
+    }
     if (path === 'name' || path === 'type' || path === 'payload' || path === 'ownerId') {
       return path;
     }
@@ -323,6 +421,9 @@ export class JobFormComponent implements OnInit {
   private applyTypeExample(typeName: string): void {
     const jobType = this.jobTypes().find((t) => t.type === typeName);
     const simulate = this.form.controls.simulate;
+    if (typeName !== CSV_JOB_TYPE && this.selectedFile() !== null) {
+      this.setFile(null);
+    }
     if (typeName === SIMULATE_JOB_TYPE) {
       simulate.enable({ emitEvent: false });
     } else {
