@@ -71,3 +71,8 @@ class JobTooLarge(Exception):
 
 class ResultNotStored(Exception):
     """A finished job's result cannot be written into its item (too large for DynamoDB)."""
+
+
+class DataMissing(Exception):
+    """A job's payload or result is referenced by its item but is not where it should be
+    (expired with its TTL or lifecycle rule, or deleted)."""
