@@ -289,11 +289,21 @@ def run_flows(http: httpx.Client, flower_url: str) -> None:
     replay = {"name": "idem", "type": "sha256", "payload": {"text": "x"}, "ownerId": "iam"}
     for _ in range(2):
         assert http.post("/api/jobs", json=replay, headers={"Idempotency-Key": "k1"}).status_code == 202
+    # Issue 13: payloads and results out of line (a data item, then S3), read back
+    # through the API, its presigned URL and the payload endpoint.
+    data_jobs = [_job(http, "simulate", {"filler": "f" * n, "resultBytes": n})
+                 for n in (3_000, 20_000)]
     failing = _job(http, "simulate", {"failureProbability": 1})
     crashing = _job(http, "simulate", {"crash": True})
     assert _terminal(http, ok)["status"] == "COMPLETED"
     for item in batch.json()["results"]:
         assert _terminal(http, item["job"]["id"])["status"] == "COMPLETED"
+    for job_id in data_jobs:
+        done = _terminal(http, job_id)
+        assert done["status"] == "COMPLETED", done
+        assert len(http.get(f"/api/jobs/{job_id}/payload").json()["filler"]) > 1000
+        if done["resultUrl"]:
+            assert httpx.get(done["resultUrl"], timeout=30).status_code == 200
     failed = _terminal(http, failing)
     assert failed["status"] == "FAILED" and failed["attempts"] == failed["maxAttempts"]
     dead = _terminal(http, crashing)
