@@ -34,6 +34,9 @@ ROLE_KEY = {role: key for key, role in KEY_IDS.items()}
 ENV = {
     "BATCHLAB_VISIBILITY_TIMEOUT": "10",
     "BATCHLAB_MAX_RECEIVE_COUNT": "2",  # a crashing job is dead-lettered after its 2nd run
+    # A dead pool child's job is taken over a lease later: short, so the crash flow (3
+    # attempts, twice: before and after its redrive) fits its waits on a loaded machine.
+    "BATCHLAB_LEASE_SECONDS": "6",
     "BATCHLAB_WAIT_TIME_SECONDS": "1",
     "BATCHLAB_DLQ_RECONCILE_SECONDS": "1",
     "BATCHLAB_SIMULATE_CRASH_ENABLED": "true",
