@@ -243,11 +243,11 @@ describe('JobStatusComponent', () => {
   it('loads a payload kept apart from the job on request', async () => {
     httpMock.expectOne(URL).flush(makeJob({ status: 'COMPLETED', payload: null, payloadBytes: 61440 }));
     await settle();
-    expect(byTestId('job-payload')).toBeNull();
+    expect(byTestId('job-payload-json')).toBeNull();
     (byTestId('load-payload') as HTMLButtonElement).click();
     httpMock.expectOne(`${URL}/payload`).flush({ text: 'big' });
     await settle();
-    expect(JSON.parse(text('job-payload'))).toEqual({ text: 'big' });
+    expect(JSON.parse(text('job-payload-json'))).toEqual({ text: 'big' });
   });
 
   it('says how many earlier transitions were not kept', async () => {
