@@ -169,3 +169,19 @@ def test_a_result_over_every_limit_ends_failed_saying_why(dlive, owner):
     assert "the result was not stored" in done["error"]
     assert f"over the limit of {MAX_RESULT} bytes for a result" in done["error"]
     assert dlive.http.get(f"/api/jobs/{job['id']}/result").status_code == 409
+
+
+def test_a_batch_stores_each_payload_where_its_size_says(dlive, owner):
+    jobs = [{"name": f"b{n}", "type": "simulate", "payload": {"filler": "b" * n},
+             "ownerId": owner} for n in (10, 4 * KB, 20 * KB)]
+    resp = dlive.http.post("/api/jobs:batch", json={"jobs": jobs})
+    assert resp.status_code == 202 and resp.json()["accepted"] == 3, resp.text
+    ids = [r["job"]["id"] for r in resp.json()["results"]]
+    wheres = []
+    for job_id, job in zip(ids, jobs, strict=True):
+        assert dlive.wait_terminal(job_id)["status"] == "COMPLETED"
+        got = dlive.http.get(f"/api/jobs/{job_id}/payload").json()
+        assert got["filler"] == job["payload"]["filler"]
+        hot = raw_item(dlive, job_id)
+        wheres.append(hot["PayloadIn"]["S"] if "PayloadIn" in hot else "inline")
+    assert wheres == ["inline", "item", "s3"]
