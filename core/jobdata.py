@@ -35,8 +35,9 @@ from botocore.exceptions import ClientError
 from core import objects
 from core.aws import client
 from core.errors import DataMissing, ResultNotStored
-from core.hot import encode_json, fits_inline
+from core.hot import HOT_ITEM_MAX, encode_json, fits_inline
 from core.settings import settings
+from core.transitions import TransitionResult, complete_job, completed_size
 
 Part = Literal["payload", "result"]
 
@@ -158,3 +159,20 @@ def load_result(item: dict[str, Any]) -> dict[str, Any] | None:
         key = _data_key(item["JobId"]["S"], "result", _attempt(item))
         return json.loads(_read_item(key))
     return None
+
+
+def complete_with_result(
+    job_id: str, *, attempt: int, result: dict[str, Any], item: dict[str, Any]
+) -> TransitionResult:
+    """Store an attempt's result where its size says, then mark the job COMPLETED.
+
+    Steps: inline if the hot item (``item``, as the attempt started it) stays under
+    HOT_ITEM_MAX once completed; else write it to a data item (<= s3_threshold_bytes)
+    or S3 (<= max_result_bytes; over it: ResultNotStored), under a key naming the
+    attempt; then the conditional COMPLETED write referencing it. The result is
+    written first, so a COMPLETED job always has it.
+    """
+    inline = completed_size(item, {"Result": encode_json(result)}) <= HOT_ITEM_MAX
+    placed = place(job_id=job_id, part="result", value=result, inline=inline, attempt=attempt)
+    write(placed)
+    return complete_job(job_id, attempt=attempt, result_values=placed.values, item=item)

@@ -32,14 +32,12 @@ from pydantic import ValidationError
 from core import jobdata, metrics, store
 from core.aws import client
 from core.errors import DataMissing, ResultNotStored
-from core.hot import HOT_ITEM_MAX, encode_json
 from core.job import Job
 from core.job_types import REGISTRY, HandlerError, JobCancelled
 from core.meter import meter
 from core.queues import queue_urls
 from core.settings import settings
 from core.status import TERMINAL, JobStatus
-from core.transitions import completed_size
 
 log = logging.getLogger("batchlab.worker")
 
@@ -321,7 +319,8 @@ def _run(job: Job, *, enqueue: Enqueue, delivery: Delivery, item: dict[str, Any]
     if ctx.lost:
         return "lost"
     try:
-        done = _complete(job_id, attempt=attempt, result=_json_safe(result), item=item)
+        done = jobdata.complete_with_result(
+            job_id, attempt=attempt, result=_json_safe(result), item=item)
     except ResultNotStored as exc:
         # Never COMPLETED without the result: the job fails, saying why.
         log.warning("job %s attempt %d: %s", job_id, attempt, exc)
@@ -331,24 +330,6 @@ def _run(job: Job, *, enqueue: Enqueue, delivery: Delivery, item: dict[str, Any]
         return "lost"
     log.info("job %s completed", job_id)
     return "completed"
-
-
-def _complete(
-    job_id: str, *, attempt: int, result: dict[str, Any], item: dict[str, Any]
-) -> store.TransitionResult:
-    """Store the result where its size says (core/jobdata.py), then COMPLETED.
-
-    Steps: inline if the hot item stays under its budget once completed; else write it
-    to a data item (<= s3_threshold_bytes) or S3 (<= max_result_bytes; over it:
-    ResultNotStored), under a key naming this attempt; then the conditional COMPLETED
-    write referencing it. The result is written first, so COMPLETED always finds it.
-    """
-    encoded = encode_json(result)
-    inline = completed_size(item, {"Result": encoded}) <= HOT_ITEM_MAX
-    placed = jobdata.place(job_id=job_id, part="result", value=result, inline=inline,
-                           attempt=attempt)
-    jobdata.write(placed)
-    return store.complete_job(job_id, attempt=attempt, result_values=placed.values, item=item)
 
 
 def _json_safe(result: Any) -> dict[str, Any]:
