@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import (
     BackendUnavailable,
+    DataMissing,
     IdempotencyMismatch,
     InvalidCursor,
     InvalidPayload,
@@ -136,6 +137,8 @@ DOMAIN_PROBLEMS: dict[type[Exception], DomainProblem] = {
         403, "owner-mismatch", detail=lambda e: "ownerId does not match the owner of your API key"
     ),
     JobConflict: DomainProblem(409, "job-conflict"),
+    # A payload or result that expired with its TTL/lifecycle rule (issue 13).
+    DataMissing: DomainProblem(410, "job-data-gone"),
     # Too large as stored (UTF-8 JSON, DynamoDB's size rules): no retry can succeed.
     JobTooLarge: DomainProblem(
         413, "job-too-large", errors=lambda e: [{"field": "payload", "message": str(e)}]

@@ -88,3 +88,8 @@ class UploadNotFound(Exception):
 
 class InvalidUploadParts(Exception):
     """S3 refused to join the parts (a missing part, a wrong ETag, a part under 5 MiB)."""
+
+
+class DataMissing(Exception):
+    """A job's payload or result is referenced by its item but is not where it should be
+    (expired with its TTL or lifecycle rule, or deleted)."""

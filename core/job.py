@@ -34,6 +34,8 @@ class JobCreate(_Camel):
 class HistoryEntry(_Camel):
     status: JobStatus
     at: datetime
+    # Always null since issue 13 (the hot item keeps no notes; ``error`` says why);
+    # kept so clients that read it do not break.
     note: str | None = None
 
 
@@ -53,9 +55,24 @@ class JobSummary(_Camel):
 
 
 class Job(JobSummary):
-    payload: dict[str, Any]
+    """A job as GET /api/jobs/{id} returns it. Payload and result live out of line
+    when they are not tiny (core/jobdata.py):
+
+    * ``payload``: present when it is kept in the job's own item; otherwise null,
+      ``payloadBytes`` gives its size and GET /api/jobs/{id}/payload returns it;
+    * ``result``: once COMPLETED, unless it is in S3: then ``resultUrl`` is a
+      presigned GET URL (valid for an hour) and ``resultBytes`` its size;
+      GET /api/jobs/{id}/result returns or redirects to it either way;
+    * ``history``: the last four transitions; ``historyCount`` counts them all.
+    """
+
+    payload: dict[str, Any] | None = None
+    payload_bytes: int | None = None
     result: dict[str, Any] | None = None
+    result_bytes: int | None = None
+    result_url: str | None = None
     history: list[HistoryEntry] = []
+    history_count: int = 0
 
 
 class JobPage(_Camel):

@@ -328,6 +328,15 @@ class SimulatePayload(_Payload):
     duration_seconds: float = Field(default=0.0, ge=0, le=900, alias="durationSeconds")
     failure_probability: float = Field(default=0.0, ge=0, le=1, alias="failureProbability")
     steps: int = Field(default=1, ge=1, le=100)
+    filler: str = Field(
+        default="", max_length=1_000_000,
+        description="Ignored: pads the payload to a chosen size (issue 13's tests).",
+    )
+    result_bytes: int = Field(
+        default=0, ge=0, le=256 * 1024 * 1024, alias="resultBytes",
+        description="Return a result this large (a string of that many bytes), to exercise "
+        "where results are stored (issue 13).",
+    )
     crash: bool = Field(
         default=False,
         description="Exit the worker process abruptly on every attempt (crash-recovery tests). "
@@ -362,4 +371,7 @@ def simulate(payload: SimulatePayload, ctx: JobContext) -> dict[str, Any]:
         raise HandlerError(
             f"simulated failure (p={payload.failure_probability})", retryable=True
         )
-    return {"sleptSeconds": payload.duration_seconds, "steps": payload.steps}
+    result: dict[str, Any] = {"sleptSeconds": payload.duration_seconds, "steps": payload.steps}
+    if payload.result_bytes:
+        result["data"] = "x" * payload.result_bytes
+    return result

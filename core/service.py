@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from core import listing, metrics, store, uploads
+from core import jobdata, listing, metrics, objects, store, uploads
 from core.errors import (
     BackendUnavailable,
     IdempotencyMismatch,
@@ -63,13 +63,15 @@ def list_job_types() -> list[JobTypeInfo]:
     ]
 
 
-def _request_hash(request: JobCreate, payload: dict) -> str:
+def _request_hash(request: JobCreate, payload: dict) -> bytes:
     canonical = json.dumps(
         {"name": request.name, "type": request.type, "payload": payload, "ownerId": request.owner_id},
         sort_keys=True,
         separators=(",", ":"),
     )
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    # 16 bytes (Binary) rather than 64 hex characters: it lives in the < 1 KB hot item,
+    # and 128 bits tell two bodies apart as well as 256 do.
+    return hashlib.sha256(canonical.encode()).digest()[:16]
 
 
 def _validated(request: JobCreate) -> tuple[JobType, dict[str, Any]]:
@@ -91,12 +93,13 @@ def _validated(request: JobCreate) -> tuple[JobType, dict[str, Any]]:
     return job_type, model.model_dump(by_alias=True, mode="json", exclude_none=True)
 
 
-def _checked_size(item: dict[str, Any], *, index: int | None = None) -> dict[str, Any]:
-    """The item, if it fits the job item budget; JobTooLarge (a 413) if it never can."""
-    size = item_size(item)
+def _checked_size(new: store.NewJob, *, index: int | None = None) -> store.NewJob:
+    """The job, if its hot item and its payload as stored fit the budget
+    (``max_job_item_bytes``); JobTooLarge (a 413) if not."""
+    size = item_size(new.item) + len(new.payload.data or b"")
     if size > settings.max_job_item_bytes:
         raise JobTooLarge(size=size, limit=settings.max_job_item_bytes, index=index)
-    return item
+    return new
 
 
 def submit_job(
@@ -122,7 +125,7 @@ def submit_job(
     else:
         job_id = str(uuid.uuid5(_IDEMPOTENCY_NAMESPACE, f"{request.owner_id}\n{idempotency_key}"))
         request_hash = _request_hash(request, payload)
-    item = _checked_size(store.new_job_item(
+    new = _checked_size(store.new_job(
         job_id=job_id,
         owner_id=request.owner_id,
         name=request.name,
@@ -137,11 +140,11 @@ def submit_job(
         log.warning("enqueue of %s failed; nothing stored: %r", job_id, exc)
         raise BackendUnavailable("the job queue is unavailable; nothing was accepted") from exc
     try:
-        job = store.put_job(item=item)
+        job = store.put_job(new=new)
     except store.JobExists as exists:
         if request_hash is None or exists.item is None:
             raise
-        if exists.item.get("RequestHash", {}).get("S") != request_hash:
+        if exists.item.get("RequestHash", {}).get("B") != request_hash:
             raise IdempotencyMismatch() from exists
         return store.job_from_item(exists.item), False
     metrics.JOBS_CREATED.labels(request.type).inc()
@@ -155,6 +158,31 @@ def get_job(job_id: str, *, owner_id: str | None = None) -> Job:
     if owner_id is not None and job.owner_id != owner_id:
         raise JobNotFound(job_id)
     return job
+
+
+def _own_item(job_id: str, owner_id: str | None) -> dict[str, Any]:
+    item = store.get_item(job_id)
+    if item is None or (owner_id is not None and item["OwnerId"]["S"] != owner_id):
+        raise JobNotFound(job_id)
+    return item
+
+
+def get_payload(job_id: str, *, owner_id: str | None = None) -> dict[str, Any]:
+    """The job's payload, wherever it is kept (a read of the hot item, then of the data)."""
+    return jobdata.load_payload(_own_item(job_id, owner_id))
+
+
+def get_result(job_id: str, *, owner_id: str | None = None) -> tuple[dict[str, Any] | None, str | None]:
+    """A COMPLETED job's result: (result, None) if DynamoDB holds it, (None, presigned
+    GET URL) if S3 does; JobConflict for a job that has no result (yet)."""
+    item = _own_item(job_id, owner_id)
+    status = item["Status"]["S"]
+    if status != JobStatus.COMPLETED.value:
+        raise JobConflict(f"the job is {status}; only a COMPLETED job has a result")
+    key = jobdata.result_object_key(item)
+    if key is not None:
+        return None, objects.presigned_get(key, filename=f"{job_id}-result.json")
+    return jobdata.load_result(item), None
 
 
 def list_jobs(
@@ -197,12 +225,12 @@ def submit_batch(
     is a 503 (BackendUnavailable) so the client retries it.
     """
     outcomes: list[Job | Exception | None] = [None] * len(jobs)
-    prepared: list[tuple[int, dict[str, Any]]] = []
+    prepared: list[tuple[int, store.NewJob]] = []
     for i, raw in enumerate(jobs):
         try:
             request = with_owner(JobCreate.model_validate(raw), key_owner)
             job_type, payload = _validated(request)
-            item = _checked_size(store.new_job_item(
+            new = _checked_size(store.new_job(
                 job_id=str(uuid.uuid4()),
                 owner_id=request.owner_id,
                 name=request.name,
@@ -215,21 +243,21 @@ def submit_batch(
         except (UnknownJobType, InvalidPayload, MissingOwner, OwnerMismatch, JobTooLarge) as exc:
             outcomes[i] = exc
         else:
-            prepared.append((i, item))
+            prepared.append((i, new))
     if prepared:
-        refused = set(enqueue_many([item["JobId"]["S"] for _, item in prepared]))
+        refused = set(enqueue_many([new.job_id for _, new in prepared]))
         if refused:
             log.warning("%d batch message(s) refused; their jobs are not stored", len(refused))
-        sent = [(i, item) for i, item in prepared if item["JobId"]["S"] not in refused]
-        unwritten = set(store.put_jobs([item for _, item in sent])) if sent else set()
-        for i, item in prepared:
-            job_id = item["JobId"]["S"]
+        sent = [new for _, new in prepared if new.job_id not in refused]
+        unwritten = set(store.put_jobs(sent)) if sent else set()
+        for i, new in prepared:
+            job_id = new.job_id
             if job_id in refused:
                 outcomes[i] = BackendUnavailable("the job queue refused this job's message")
             elif job_id in unwritten:
                 outcomes[i] = BackendUnavailable("the job store did not take this job")
             else:
-                job = store.job_from_item(item)
+                job = store.job_from_item(new.item)
                 outcomes[i] = job
                 metrics.JOBS_CREATED.labels(job.type).inc()
                 meter().count_job("created")

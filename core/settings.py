@@ -40,6 +40,13 @@ class Settings(BaseSettings):
     upload_content_types: list[str] = [
         "text/csv", "application/csv", "text/plain", "application/vnd.ms-excel",
     ]
+    # A payload or result larger than this (compact UTF-8 JSON) goes to S3, a smaller
+    # one that does not fit the job's hot item to a data item (core/jobdata.py: 8 KB
+    # is where S3's PUT + GET cost less than DynamoDB's per-KB write and read).
+    s3_threshold_bytes: int = Field(default=8 * 1024, ge=0, le=300 * 1024)
+    # The largest result a job may have (in S3); above it the job ends FAILED, saying so.
+    # Handlers build their result in the worker's memory, hence a bound well under RAM.
+    max_result_bytes: int = Field(default=64 * 1024 * 1024, ge=1024, le=5 * 1024**3)
 
     # SQS
     queue_name: str = "batchlab-jobs"

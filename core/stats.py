@@ -74,6 +74,8 @@ def _count_jobs() -> tuple[dict[str, int], int, int, bool]:
     params: dict[str, Any] = {
         "TableName": settings.table_name,
         "ProjectionExpression": "#s, FinishedAt",
+        # Jobs only: the table also holds payload/result data items (core/jobdata.py).
+        "FilterExpression": "attribute_exists(#s)",
         "ExpressionAttributeNames": {"#s": "Status"},
     }
     while True:

@@ -29,9 +29,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from core import metrics, store
+from core import jobdata, metrics, store
 from core.aws import client
-from core.errors import ResultNotStored
+from core.errors import DataMissing, ResultNotStored
 from core.job import Job
 from core.job_types import REGISTRY, HandlerError, JobCancelled
 from core.meter import meter
@@ -290,33 +290,41 @@ def _run(job: Job, *, enqueue: Enqueue, delivery: Delivery, item: dict[str, Any]
 
     registered = REGISTRY.get(job.type)
     if registered is None:
-        return _finish_failed(job_id, attempt, f"job type {job.type!r} is not registered here")
+        return _finish_failed(job_id, attempt, f"job type {job.type!r} is not registered here",
+                              item=item)
     ctx = WorkerContext(job_id, attempt)
     try:
         with Heartbeat(ctx, delivery), metrics.JOB_DURATION.labels(job.type).time():
-            result = registered.run(job.payload, ctx)
+            # Inline in the item, or one read of its data item / S3 object (written
+            # before the item, so it is there).
+            payload = jobdata.load_payload(item)
+            result = registered.run(payload, ctx)
     except JobCancelled:
         log.info("job %s cancelled while running", job_id)
         return "cancelled"
+    except DataMissing as exc:
+        return _finish_failed(job_id, attempt, f"the payload is gone: {exc}", item=item)
     except ValidationError as exc:
-        return _finish_failed(job_id, attempt, f"invalid payload: {exc.errors()[0]['msg']}")
+        return _finish_failed(job_id, attempt, f"invalid payload: {exc.errors()[0]['msg']}",
+                              item=item)
     except HandlerError as exc:
         if not exc.retryable:
-            return _finish_failed(job_id, attempt, str(exc))
-        return _retry_or_fail(job_id, attempt, job.max_attempts, str(exc), enqueue)
+            return _finish_failed(job_id, attempt, str(exc), item=item)
+        return _retry_or_fail(job_id, attempt, job.max_attempts, str(exc), enqueue, item=item)
     except Exception as exc:  # noqa: BLE001 - a handler bug is a failed attempt, not a dead worker
         log.exception("job %s attempt %d raised", job_id, attempt)
         return _retry_or_fail(
-            job_id, attempt, job.max_attempts, f"{type(exc).__name__}: {exc}", enqueue
+            job_id, attempt, job.max_attempts, f"{type(exc).__name__}: {exc}", enqueue, item=item
         )
     if ctx.lost:
         return "lost"
     try:
-        done = store.complete_job(job_id, attempt=attempt, result=_json_safe(result), item=item)
+        done = jobdata.complete_with_result(
+            job_id, attempt=attempt, result=_json_safe(result), item=item)
     except ResultNotStored as exc:
         # Never COMPLETED without the result: the job fails, saying why.
         log.warning("job %s attempt %d: %s", job_id, attempt, exc)
-        return _finish_failed(job_id, attempt, str(exc))
+        return _finish_failed(job_id, attempt, str(exc), item=item)
     if not done.ok:
         log.warning("job %s attempt %d finished but no longer holds the job", job_id, attempt)
         return "lost"
@@ -339,7 +347,7 @@ def _skip(job_id: str, old: dict[str, Any] | None, enqueue: Enqueue, delivery: D
     lease = int(old.get("LeaseExpiresAt", {}).get("N", "0"))
     attempts = int(old.get("Attempts", {}).get("N", "0"))
     if lease < int(time.time()) and attempts >= int(old["MaxAttempts"]["N"]):
-        return _dead_letter(job_id, attempts=attempts, delivery=delivery)
+        return _dead_letter(job_id, attempts=attempts, delivery=delivery, item=old)
     # PROCESSING under a live lease: the holder is alive (or its lease has not
     # run out yet). Check back once the lease ends, so a holder that died is
     # still taken over even though this message is acknowledged now.
@@ -349,7 +357,9 @@ def _skip(job_id: str, old: dict[str, Any] | None, enqueue: Enqueue, delivery: D
     return "held"
 
 
-def _dead_letter(job_id: str, *, attempts: int, delivery: Delivery) -> str:
+def _dead_letter(
+    job_id: str, *, attempts: int, delivery: Delivery, item: dict[str, Any] | None = None
+) -> str:
     """Every attempt's worker died: FAILED, and this message to the DLQ now (issue 12, item 18).
 
     Steps, in an order where the job's text is true when written:
@@ -366,7 +376,7 @@ def _dead_letter(job_id: str, *, attempts: int, delivery: Delivery) -> str:
     sqs = client("sqs")
     if delivery.body is not None:
         sqs.send_message(QueueUrl=queue_urls().dlq, MessageBody=delivery.body)
-    if not store.fail_abandoned(job_id, attempt=attempts, error=reason).ok:
+    if not store.fail_abandoned(job_id, attempt=attempts, error=reason, item=item).ok:
         log.info("job %s changed while being dead-lettered; left as it is", job_id)
     if delivery.receipt_handle and delivery.queue_url:
         sqs.delete_message(QueueUrl=delivery.queue_url, ReceiptHandle=delivery.receipt_handle)
@@ -397,8 +407,8 @@ def _duplicate(item: dict[str, Any]) -> Outcome:
     return Outcome("duplicate", status=item["Status"]["S"], error=error)
 
 
-def _finish_failed(job_id: str, attempt: int, error: str) -> str:
-    if not store.fail_job(job_id, attempt=attempt, error=error).ok:
+def _finish_failed(job_id: str, attempt: int, error: str, *, item: dict[str, Any] | None = None) -> str:
+    if not store.fail_job(job_id, attempt=attempt, error=error, item=item).ok:
         # Not written (taken over or cancelled meanwhile): not a FAILED finish of ours.
         log.warning("job %s attempt %d failed but no longer holds the job", job_id, attempt)
         return "lost"
@@ -406,10 +416,14 @@ def _finish_failed(job_id: str, attempt: int, error: str) -> str:
     return Outcome("failed", error=error)
 
 
-def _retry_or_fail(job_id: str, attempt: int, max_attempts: int, error: str, enqueue: Enqueue) -> str:
+def _retry_or_fail(
+    job_id: str, attempt: int, max_attempts: int, error: str, enqueue: Enqueue,
+    *, item: dict[str, Any] | None = None,
+) -> str:
     if attempt >= max_attempts:
-        return _finish_failed(job_id, attempt, f"gave up after {attempt} attempts: {error}")
-    if not store.retry_job(job_id, attempt=attempt, error=error).ok:
+        return _finish_failed(job_id, attempt, f"gave up after {attempt} attempts: {error}",
+                              item=item)
+    if not store.retry_job(job_id, attempt=attempt, error=error, item=item).ok:
         return "lost"
     delay = backoff_seconds(attempt)
     enqueue(job_id, delay_seconds=delay)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 
 from api.deps import EnqueueDep, EnqueueManyDep, KeyOwnerDep
 from api.problems import PROBLEM_JSON, describe, problem_body
@@ -142,6 +142,35 @@ def list_jobs(
 def get_job(job_id: UUID, key_owner: KeyOwnerDep) -> Response:
     job = service.get_job(str(job_id), owner_id=key_owner)
     return job_response(job, headers={"Cache-Control": "no-store"})
+
+
+@router.get(
+    "/{job_id}/result",
+    response_model=dict[str, Any],
+    responses={
+        307: {"description": "The result is in S3: `Location` is a presigned GET URL (1 h)."},
+        401: _PROBLEM, 404: _PROBLEM, 409: _PROBLEM, 410: _PROBLEM, 422: _PROBLEM, 503: _PROBLEM,
+    },
+)
+def get_result(job_id: UUID, key_owner: KeyOwnerDep) -> Response:
+    """A COMPLETED job's result, as a JSON file download; a large one (in S3) is a
+    redirect to a presigned URL. 409 if the job has no result (not COMPLETED)."""
+    result, url = service.get_result(str(job_id), owner_id=key_owner)
+    if url is not None:
+        return RedirectResponse(url, status_code=307, headers={"Cache-Control": "no-store"})
+    return JSONResponse(result, headers={
+        "Content-Disposition": f'attachment; filename="{job_id}-result.json"'})
+
+
+@router.get(
+    "/{job_id}/payload",
+    response_model=dict[str, Any],
+    responses={401: _PROBLEM, 404: _PROBLEM, 410: _PROBLEM, 422: _PROBLEM, 503: _PROBLEM},
+)
+def get_payload(job_id: UUID, key_owner: KeyOwnerDep) -> dict[str, Any]:
+    """The job's payload, wherever it is kept (GET /api/jobs/{id} includes it only
+    when it is small enough to live in the job's own item)."""
+    return service.get_payload(str(job_id), owner_id=key_owner)
 
 
 @router.post(

@@ -6,6 +6,7 @@ docs/screenshots/ (the README shows them), so a plain test run leaves the tree a
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -95,6 +96,12 @@ def test_submit_watch_and_list(live, page):
     assert page.get_by_test_id("job-id").inner_text().strip() == ok_id
     page.get_by_test_id("job-timeline").get_by_test_id("timeline-entry").nth(2).wait_for()
     page.screenshot(path=SHOTS / "status-completed.png", full_page=True)
+    # Issue 13: the result downloads as a JSON file.
+    with page.expect_download() as download:
+        page.get_by_test_id("download-result").click()
+    assert download.value.suggested_filename == f"{ok_id}-result.json"
+    saved = json.loads(Path(download.value.path()).read_text())
+    assert saved["bytes"] == len("hello from the browser")
 
     bad_id = submit(page, name="doomed", type_="simulate",
                     knobs={"sim-duration": "0", "sim-failure": "1", "sim-steps": "1"})

@@ -34,7 +34,9 @@ ROLE_KEY = {role: key for key, role in KEY_IDS.items()}
 ENV = {
     "BATCHLAB_VISIBILITY_TIMEOUT": "10",
     "BATCHLAB_MAX_RECEIVE_COUNT": "2",  # the last receive's fresh message is recorded too
-    "BATCHLAB_LEASE_SECONDS": "3",  # a crashed attempt's job is taken over 3 s later
+    # A dead pool child's job is taken over a lease later: short, so the crash flow (3
+    # attempts, twice: before and after its redrive) fits its waits on a loaded machine.
+    "BATCHLAB_LEASE_SECONDS": "3",
     "BATCHLAB_WAIT_TIME_SECONDS": "1",
     "BATCHLAB_DLQ_RECONCILE_SECONDS": "1",
     "BATCHLAB_SIMULATE_CRASH_ENABLED": "true",
@@ -315,6 +317,10 @@ def run_flows(http: httpx.Client, flower_url: str) -> None:
     replay = {"name": "idem", "type": "sha256", "payload": {"text": "x"}, "ownerId": "iam"}
     for _ in range(2):
         assert http.post("/api/jobs", json=replay, headers={"Idempotency-Key": "k1"}).status_code == 202
+    # Issue 13: payloads and results out of line (a data item, then S3), read back
+    # through the API, its presigned URL and the payload endpoint.
+    data_jobs = [_job(http, "simulate", {"filler": "f" * n, "resultBytes": n})
+                 for n in (3_000, 20_000)]
     failing = _job(http, "simulate", {"failureProbability": 1})
     crashing = _job(http, "simulate", {"crash": True})
     assert _terminal(http, ok)["status"] == "COMPLETED"
@@ -322,6 +328,12 @@ def run_flows(http: httpx.Client, flower_url: str) -> None:
         assert _terminal(http, job_id)["status"] == "COMPLETED"
     for item in batch.json()["results"]:
         assert _terminal(http, item["job"]["id"])["status"] == "COMPLETED"
+    for job_id in data_jobs:
+        done = _terminal(http, job_id)
+        assert done["status"] == "COMPLETED", done
+        assert len(http.get(f"/api/jobs/{job_id}/payload").json()["filler"]) > 1000
+        if done["resultUrl"]:
+            assert httpx.get(done["resultUrl"], timeout=30).status_code == 200
     failed = _terminal(http, failing)
     assert failed["status"] == "FAILED" and failed["attempts"] == failed["maxAttempts"]
     dead = _terminal(http, crashing)

@@ -41,11 +41,21 @@ export interface JobSummary {
   error: string | null;
 }
 
-/** A job as returned by `GET /api/jobs/{id}`. */
+/**
+ * A job as returned by `GET /api/jobs/{id}`. A payload or result that is not tiny is
+ * kept apart from the job: `payload` is then null (`payloadBytes` its size; fetch it
+ * with `GET /api/jobs/{id}/payload`), and a large result is in S3: `result` is null
+ * and `resultUrl` a presigned download URL.
+ */
 export interface Job extends JobSummary {
-  payload: JsonObject;
+  payload: JsonObject | null;
+  payloadBytes?: number | null;
   result: JsonObject | null;
+  resultBytes?: number | null;
+  resultUrl?: string | null;
   history: JobHistoryEntry[];
+  /** Every transition ever made; `history` keeps only the last few. */
+  historyCount?: number;
 }
 
 /** Body of `POST /api/jobs`. */

@@ -2,7 +2,7 @@ import { HttpClient, HttpHeaders, HttpParams } from '@angular/common/http';
 import { inject, Injectable } from '@angular/core';
 import { Observable } from 'rxjs';
 
-import { CreateJobRequest, Job, JobListQuery, JobPage } from '../models/job.model';
+import { CreateJobRequest, Job, JobListQuery, JobPage, JsonObject } from '../models/job.model';
 import { API_BASE_URL } from './api.config';
 
 /** Header that makes `POST /api/jobs` safe to retry. */
@@ -38,6 +38,11 @@ export class JobApiService {
       params = params.set('cursor', query.cursor);
     }
     return this.http.get<JobPage>(this.baseUrl, { params });
+  }
+
+  /** The payload of a job that keeps it apart (`payload` null in the job). */
+  getPayload(id: string): Observable<JsonObject> {
+    return this.http.get<JsonObject>(`${this.baseUrl}/${encodeURIComponent(id)}/payload`);
   }
 
   cancelJob(id: string): Observable<Job> {

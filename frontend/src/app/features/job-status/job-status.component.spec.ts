@@ -198,4 +198,61 @@ describe('JobStatusComponent', () => {
     vi.advanceTimersByTime(INTERVAL * 5);
     httpMock.expectNone(URL);
   });
+
+  it('downloads an inline result as a JSON file', async () => {
+    const createObjectURL = vi.fn(() => 'blob:result');
+    const revokeObjectURL = vi.fn();
+    vi.stubGlobal('URL', Object.assign(globalThis.URL, { createObjectURL, revokeObjectURL }));
+    const click = vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(() => {});
+    httpMock.expectOne(URL).flush(makeJob({ status: 'COMPLETED', result: { words: 2 } }));
+    await settle();
+    const button = byTestId('download-result') as HTMLButtonElement;
+    expect(button.tagName).toBe('BUTTON');
+    expect(button.textContent?.trim()).toBe('Download result');
+    button.click();
+    expect(createObjectURL).toHaveBeenCalledTimes(1);
+    const blob = (createObjectURL.mock.calls[0] as unknown as [Blob])[0];
+    expect(JSON.parse(await blob.text())).toEqual({ words: 2 });
+    const link = click.mock.instances[0] as unknown as HTMLAnchorElement;
+    expect(link.download).toBe(`${JOB_ID}-result.json`);
+    expect(revokeObjectURL).toHaveBeenCalledWith('blob:result');
+    click.mockRestore();
+    vi.unstubAllGlobals();
+  });
+
+  it('links "Download result" to the presigned URL of a result kept in S3', async () => {
+    const url = 'http://s3.local/batchlab-data/jobs/x/result-1.json?X-Amz-Signature=abc';
+    httpMock.expectOne(URL).flush(
+      makeJob({ status: 'COMPLETED', result: null, resultUrl: url, resultBytes: 1048586 }),
+    );
+    await settle();
+    const link = byTestId('download-result') as HTMLAnchorElement;
+    expect(link.tagName).toBe('A');
+    expect(link.href).toBe(url);
+    expect(link.getAttribute('download')).toBe(`${JOB_ID}-result.json`);
+    expect(byTestId('job-result')).toBeNull();
+    expect(text('result-apart')).toContain('1,048,586 bytes');
+  });
+
+  it('offers no download before the job has a result', async () => {
+    httpMock.expectOne(URL).flush(makeJob({ status: 'PROCESSING' }));
+    await settle();
+    expect(byTestId('download-result')).toBeNull();
+  });
+
+  it('loads a payload kept apart from the job on request', async () => {
+    httpMock.expectOne(URL).flush(makeJob({ status: 'COMPLETED', payload: null, payloadBytes: 61440 }));
+    await settle();
+    expect(byTestId('job-payload-json')).toBeNull();
+    (byTestId('load-payload') as HTMLButtonElement).click();
+    httpMock.expectOne(`${URL}/payload`).flush({ text: 'big' });
+    await settle();
+    expect(JSON.parse(text('job-payload-json'))).toEqual({ text: 'big' });
+  });
+
+  it('says how many earlier transitions were not kept', async () => {
+    httpMock.expectOne(URL).flush(makeJob({ status: 'QUEUED', historyCount: 5 }));
+    await settle();
+    expect(text('earlier-transitions')).toBe('4 earlier transition(s) not kept.');
+  });
 });

@@ -8,12 +8,12 @@ import {
   signal,
 } from '@angular/core';
 import { takeUntilDestroyed, toObservable } from '@angular/core/rxjs-interop';
-import { DatePipe } from '@angular/common';
+import { DatePipe, DecimalPipe } from '@angular/common';
 import { RouterLink } from '@angular/router';
 import { Subject, switchMap, takeUntil, takeWhile, tap } from 'rxjs';
 
 import { toApiError } from '../../core/interceptors/problem.interceptor';
-import { isTerminalStatus, Job } from '../../core/models/job.model';
+import { isTerminalStatus, Job, JsonObject } from '../../core/models/job.model';
 import { Outcome } from '../../core/models/outcome.model';
 import { ApiError } from '../../core/models/problem.model';
 import { JobApiService } from '../../core/services/job-api.service';
@@ -28,7 +28,7 @@ import { JobTimelineComponent } from './job-timeline.component';
  */
 @Component({
   selector: 'app-job-status',
-  imports: [DatePipe, RouterLink, StatusBadgeComponent, ProgressBarComponent, JobTimelineComponent],
+  imports: [DatePipe, DecimalPipe, RouterLink, StatusBadgeComponent, ProgressBarComponent, JobTimelineComponent],
   templateUrl: './job-status.component.html',
   styleUrl: './job-status.component.css',
   changeDetection: ChangeDetectionStrategy.OnPush,
@@ -63,7 +63,27 @@ export class JobStatusComponent {
     const result = this.job()?.result;
     return result === null || result === undefined ? null : JSON.stringify(result, null, 2);
   });
-  protected readonly payloadJson = computed(() => JSON.stringify(this.job()?.payload ?? {}, null, 2));
+  /** A payload kept apart from the job, once loaded on request. */
+  protected readonly loadedPayload = signal<JsonObject | null>(null);
+  protected readonly payloadError = signal<string | null>(null);
+  protected readonly payloadJson = computed(() => {
+    const payload = this.job()?.payload ?? this.loadedPayload();
+    return payload === null ? null : JSON.stringify(payload, null, 2);
+  });
+  protected readonly payloadApart = computed(() => {
+    const job = this.job();
+    return job !== null && job.payload === null && this.loadedPayload() === null;
+  });
+  /** Where "Download result" points: S3's presigned URL, or null for a result in the job. */
+  protected readonly resultUrl = computed(() => this.job()?.resultUrl ?? null);
+  protected readonly canDownload = computed(
+    () => this.resultUrl() !== null || this.resultJson() !== null,
+  );
+  protected readonly resultFileName = computed(() => `${this.id()}-result.json`);
+  protected readonly earlierTransitions = computed(() => {
+    const job = this.job();
+    return job === null ? 0 : Math.max(0, (job.historyCount ?? 0) - job.history.length);
+  });
   protected readonly errorMessage = computed(() => {
     const error = this.loadError();
     if (error === null) {
@@ -120,6 +140,32 @@ export class JobStatusComponent {
       });
   }
 
+  /** Save an inline result as a JSON file (an S3 result is a plain link instead). */
+  protected downloadResult(): void {
+    const json = this.resultJson();
+    if (json === null) {
+      return;
+    }
+    const url = URL.createObjectURL(new Blob([json], { type: 'application/json' }));
+    const link = document.createElement('a');
+    link.href = url;
+    link.download = this.resultFileName();
+    link.click();
+    URL.revokeObjectURL(url);
+  }
+
+  protected loadPayload(): void {
+    this.payloadError.set(null);
+    this.jobApi
+      .getPayload(this.id())
+      .pipe(takeUntilDestroyed(this.destroyRef))
+      .subscribe({
+        next: (payload) => this.loadedPayload.set(payload),
+        error: (error: unknown) =>
+          this.payloadError.set(`Could not load the payload: ${toApiError(error).detail}`),
+      });
+  }
+
   private refresh(id: string): void {
     toOutcome(this.jobApi.getJob(id))
       .pipe(takeUntilDestroyed(this.destroyRef))
@@ -144,5 +190,7 @@ export class JobStatusComponent {
     this.loadError.set(null);
     this.lastUpdated.set(null);
     this.cancelError.set(null);
+    this.loadedPayload.set(null);
+    this.payloadError.set(null);
   }
 }
