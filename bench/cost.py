@@ -3,14 +3,16 @@
     .venv/bin/python bench/cost.py [--jobs 400] [--events on|off]
     .venv/bin/python bench/cost.py --payload-kb 0.1,10,50,1024 [--jobs 40]
 
-``--payload-kb``: cost against payload size. For each size, --jobs sha256 jobs whose
-text is that many KB, submitted one POST each (unbatched) then in POST /api/jobs:batch
+``--payload-kb``: cost against payload size. For each size, --jobs jobs with a payload
+of that many KB, submitted one POST each (unbatched) then in POST /api/jobs:batch
 requests (batched, as many per request as the 1 MiB batch body allows), each job read
 once by GET /api/jobs/{id} when done (one status poll); prints per job the DynamoDB
 write and read units (computed from item sizes, core.capacity: what AWS bills), the S3
 requests and $ per million jobs (requests that carry a job; the idle fleet apart), in
-one table. A size over the inline body limit needs a presigned upload (another
-change): :func:`submit_jobs` is the one place to switch; until then it is "n/a".
+one table. Up to the inline body limit the jobs are sha256 over that much text (stored
+inline, in a data item or in S3 by size: README "Data model"); above it, a CSV of that
+size is uploaded with its presigned PUT and a csv-summary job names it (README "Large
+inputs"), one upload per job.
 
 Method: a private stack (moto, API, 2 workers), every process metering its own
 AWS requests (core.meter: botocore hooks on every client plus kombu's async SQS
@@ -104,17 +106,34 @@ def _job(i: int, payload_kb: float) -> dict:
     return {"name": f"p{i}", "type": "sha256", "payload": {"text": text}, "ownerId": "cost-bench"}
 
 
-def submit_jobs(http: httpx.Client, *, payload_kb: float, count: int, batched: bool) -> list[str] | None:
-    """Submit ``count`` jobs with a payload of ``payload_kb``; their ids, or None when the
-    payload cannot be sent inline (over the request body limit): such a size needs the
-    presigned upload, and this is the one function to switch to it."""
+def _uploaded_job(http: httpx.Client, i: int, payload_kb: float) -> dict:
+    """A csv-summary job over a CSV of ``payload_kb`` uploaded with its presigned PUT (the
+    way a payload over the body limit travels): one upload per job, so its S3 PUT and the
+    worker's GET count per job."""
+    row = b"x,1\n"
+    data = b"name,value\n" + row * max(1, round(payload_kb * 1024 / len(row)))
+    plan = http.post("/api/uploads", json={"filename": f"p{i}.csv", "contentType": "text/csv",
+                                           "size": len(data), "ownerId": "cost-bench"})
+    plan.raise_for_status()
+    body = plan.json()
+    assert body["kind"] == "single", "keep bench sizes under the multipart threshold"
+    httpx.put(body["url"], content=data, headers=body["headers"], timeout=60).raise_for_status()
+    return {"name": f"p{i}", "type": "csv-summary", "payload": {"object": body["key"]},
+            "ownerId": "cost-bench"}
+
+
+def submit_jobs(http: httpx.Client, *, payload_kb: float, count: int, batched: bool) -> list[str]:
+    """Submit ``count`` jobs with a payload of ``payload_kb``; their ids. A payload over
+    the request body limit goes up to S3 first (presigned upload) and the job names it."""
     if payload_kb * 1024 + 512 > settings.max_body_bytes:
-        return None
-    jobs = [_job(i, payload_kb) for i in range(count)]
+        jobs = [_uploaded_job(http, i, payload_kb) for i in range(count)]
+    else:
+        jobs = [_job(i, payload_kb) for i in range(count)]
     if not batched:
         with ThreadPoolExecutor(8) as pool:
             return list(pool.map(lambda j: http.post("/api/jobs", json=j).json()["id"], jobs))
-    per_request = max(1, min(100, int(BATCH_BODY_BUDGET // (payload_kb * 1024 + 200))))
+    inline_kb = payload_kb if jobs[0]["type"] == "sha256" else 0.2
+    per_request = max(1, min(100, int(BATCH_BODY_BUDGET // (inline_kb * 1024 + 200))))
     ids: list[str] = []
     for start in range(0, count, per_request):
         body = {"jobs": jobs[start:start + per_request]}
@@ -122,11 +141,9 @@ def submit_jobs(http: httpx.Client, *, payload_kb: float, count: int, batched: b
     return ids
 
 
-def measure(http: httpx.Client, *, payload_kb: float, count: int, batched: bool) -> dict | None:
+def measure(http: httpx.Client, *, payload_kb: float, count: int, batched: bool) -> dict:
     before = snapshot(http)
     ids = submit_jobs(http, payload_kb=payload_kb, count=count, batched=batched)
-    if ids is None:
-        return None
     for job_id in ids:  # one status poll each, once done
         wait_for(lambda j=job_id: http.get(f"/api/jobs/{j}").json()["status"] == "COMPLETED",
                  timeout=300, what=f"job {job_id}", every=0.2)
@@ -175,12 +192,8 @@ def by_payload(sizes: list[float], count: int) -> int:
     print(f"{'payload KB':>10} {'submit':>10} {'WRU/job':>8} {'RRU/job':>8} {'S3 req/job':>10} "
           f"{'$/M jobs':>9}")
     for kb, mode, r in rows:
-        if r is None:
-            print(f"{kb:>10} {mode:>10}   n/a (needs uploads)")
-        else:
-            print(f"{kb:>10} {mode:>10} {r['wru']:>8} {r['rru']:>8} {r['s3']:>10} {r['dollars']:>9.2f}")
-    print(json.dumps([{"payloadKb": kb, "submit": mode, **(r or {"na": "needs uploads"})}
-                      for kb, mode, r in rows]))
+        print(f"{kb:>10} {mode:>10} {r['wru']:>8} {r['rru']:>8} {r['s3']:>10} {r['dollars']:>9.2f}")
+    print(json.dumps([{"payloadKb": kb, "submit": mode, **r} for kb, mode, r in rows]))
     return 0
 
 

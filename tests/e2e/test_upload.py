@@ -1,9 +1,12 @@
-"""The New job form uploads a CSV file to S3 (presigned URL, progress bar) and the job
-reads it from there (issue 13), in Debian's Chromium against the real local stack."""
+"""The New job form uploads a CSV file to S3 (presigned URL, progress bar), the job
+reads it from there, and its result downloads from the status page (issue 13), in
+Debian's Chromium against the real local stack."""
 
 from __future__ import annotations
 
+import json
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +19,7 @@ CSV = "city,temp\nLisbon,21.5\nOslo,4\nCairo,30.25\n" + "".join(
 )
 
 
-def test_upload_a_csv_file_in_the_form_and_watch_the_job_finish(live, page):  # noqa: F811
+def test_upload_a_csv_file_in_the_form_watch_the_job_finish_and_download_its_result(live, page):  # noqa: F811
     owner = f"web-up-{uuid.uuid4().hex[:6]}"
     page.goto(f"{live.api_url}/new")
     set_owner(page, owner)
@@ -36,4 +39,9 @@ def test_upload_a_csv_file_in_the_form_and_watch_the_job_finish(live, page):  # 
     key = job["payload"]["object"]
     assert key.startswith(f"uploads/{owner}/") and key.endswith("/towns.csv")
     assert job["result"]["rows"] == 2003
+    # ... and its result downloads as a file from the status page.
+    with page.expect_download() as download:
+        page.get_by_test_id("download-result").click()
+    assert download.value.suggested_filename == f"{job_id}-result.json"
+    assert json.loads(Path(download.value.path()).read_text())["rows"] == 2003
     page.screenshot(path=SHOTS / "status-uploaded-csv.png", full_page=True)

@@ -59,7 +59,7 @@ def test_api_conforms_to_its_schema_with_stateful_links(live: Live, own_api: str
     result = subprocess.run(
         [str(BIN / "schemathesis"), "--config-file", str(Path(__file__).parent / "schemathesis.toml"),
          "run", f"{own_api}/openapi.json",
-         "--checks", CHECKS, "--max-examples", "25", "--request-timeout", "30",
+         "--checks", CHECKS, "--request-timeout", "30",
          "--generation-deterministic", "--phases", "examples,coverage,fuzzing,stateful",
          "--suppress-health-check", "all", "--workers", "1",
          "--report", "ndjson", "--report-ndjson-path", str(report)],
