@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import time
 from typing import Any
 
 from core.aws import client
@@ -47,24 +48,41 @@ def _decode_cursor(cursor: str, owner_id: str) -> dict[str, Any]:
     return _marshal(key)
 
 
-def _batch_get(keys: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """BatchGetItem the summaries of ``keys`` (≤ 100), retrying unprocessed keys."""
-    found: dict[str, dict[str, Any]] = {}
-    request: dict[str, Any] = {
-        settings.table_name: {
-            "Keys": [{"JobId": k["JobId"]} for k in keys],
-            "ProjectionExpression": SUMMARY_ATTRIBUTES,
-            "ExpressionAttributeNames": _SUMMARY_NAMES,
-        }
+def owner_index_query(owner_id: str) -> dict[str, Any]:
+    """Query parameters for one owner's JobIds, newest first, from the KEYS_ONLY index
+    (the job list here, a tenant's counts in core.stats)."""
+    return {
+        "TableName": settings.table_name,
+        "IndexName": settings.owner_index_name,
+        "KeyConditionExpression": "OwnerId = :o",
+        "ExpressionAttributeValues": {":o": {"S": owner_id}},
+        "ScanIndexForward": False,
     }
-    for _ in range(5):
-        resp = client("dynamodb").batch_get_item(RequestItems=request)
-        for item in resp["Responses"].get(settings.table_name, []):
-            found[item["JobId"]["S"]] = item
-        request = resp.get("UnprocessedKeys") or {}
-        if not request:
-            break
-    return found
+
+
+def batch_get(
+    keys: list[dict[str, Any]], *, projection: str, names: dict[str, str]
+) -> tuple[list[dict[str, Any]], bool]:
+    """BatchGetItem ``projection`` of ``keys`` ({"JobId": ...}), 100 per request, asking
+    again for unprocessed keys with backoff (throttled); True if some stayed unread."""
+    items: list[dict[str, Any]] = []
+    for start in range(0, len(keys), 100):
+        request: dict[str, Any] = {settings.table_name: {
+            "Keys": [{"JobId": k["JobId"]} for k in keys[start:start + 100]],
+            "ProjectionExpression": projection,
+            "ExpressionAttributeNames": names,
+        }}
+        for attempt in range(4):
+            if attempt:
+                time.sleep(0.05 * 2**attempt)  # back off before asking for the unprocessed keys
+            resp = client("dynamodb").batch_get_item(RequestItems=request)
+            items.extend(resp["Responses"].get(settings.table_name, []))
+            request = resp.get("UnprocessedKeys") or {}
+            if not request:
+                break
+        if request:
+            return items, True
+    return items, False
 
 
 def list_jobs(
@@ -76,19 +94,13 @@ def list_jobs(
     items: list[JobSummary] = []
     next_cursor: str | None = None
     while True:
-        params: dict[str, Any] = {
-            "TableName": settings.table_name,
-            "IndexName": settings.owner_index_name,
-            "KeyConditionExpression": "OwnerId = :o",
-            "ExpressionAttributeValues": {":o": {"S": owner_id}},
-            "ScanIndexForward": False,
-            "Limit": limit - len(items) + 1,
-        }
+        params = {**owner_index_query(owner_id), "Limit": limit - len(items) + 1}
         if start_key:
             params["ExclusiveStartKey"] = start_key
         resp = client("dynamodb").query(**params)
         keys = resp.get("Items", [])
-        found = _batch_get(keys) if keys else {}
+        summaries, _ = batch_get(keys, projection=SUMMARY_ATTRIBUTES, names=_SUMMARY_NAMES)
+        found = {item["JobId"]["S"]: item for item in summaries}
         for key in keys:
             item = found.get(key["JobId"]["S"])
             if item is None:  # expired (TTL) between the query and the read

@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 from core.aws import client
 from core.job import _Camel
+from core.listing import batch_get, owner_index_query
 from core.queues import queue_depths
 from core.settings import settings
 from core.status import JobStatus
@@ -126,13 +127,7 @@ def _owner_job_keys(owner_id: str) -> tuple[list[dict[str, Any]], bool]:
     """The owner's newest JobIds (at most the cap) from the KEYS_ONLY index."""
     cap = settings.owner_stats_max_items
     keys: list[dict[str, Any]] = []
-    params: dict[str, Any] = {
-        "TableName": settings.table_name,
-        "IndexName": settings.owner_index_name,
-        "KeyConditionExpression": "OwnerId = :o",
-        "ExpressionAttributeValues": {":o": {"S": owner_id}},
-        "ScanIndexForward": False,
-    }
+    params = owner_index_query(owner_id)
     while True:
         params["Limit"] = cap - len(keys) + 1  # one more than needed tells "truncated"
         page = client("dynamodb").query(**params)
@@ -145,26 +140,8 @@ def _owner_job_keys(owner_id: str) -> tuple[list[dict[str, Any]], bool]:
 
 
 def _owner_items(keys: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], bool]:
-    """Status and FinishedAt of ``keys``, 100 per BatchGetItem; True if some stayed
-    unprocessed after a few tries (throttled), which makes the count partial."""
-    items: list[dict[str, Any]] = []
-    for start in range(0, len(keys), 100):
-        request: dict[str, Any] = {settings.table_name: {
-            "Keys": keys[start:start + 100],
-            "ProjectionExpression": "#s, FinishedAt",
-            "ExpressionAttributeNames": {"#s": "Status"},
-        }}
-        for attempt in range(4):
-            if attempt:
-                time.sleep(0.05 * 2**attempt)  # back off before asking for the unprocessed keys
-            resp = client("dynamodb").batch_get_item(RequestItems=request)
-            items.extend(resp["Responses"].get(settings.table_name, []))
-            request = resp.get("UnprocessedKeys") or {}
-            if not request:
-                break
-        if request:
-            return items, True
-    return items, False
+    """Status and FinishedAt of ``keys``; True if some stayed unread (the count is partial)."""
+    return batch_get(keys, projection="#s, FinishedAt", names={"#s": "Status"})
 
 
 def owner_overview(*, owner_id: str) -> QueueOverview:
