@@ -100,7 +100,8 @@ class Settings(BaseSettings):
     # The simulate type's `crash` knob kills the worker process: for tests and demos only.
     simulate_crash_enabled: bool = False
     # SIGTERM: how long a worker lets its running job finish before giving it back.
-    # Celery 5.7's soft shutdown waits this long even when the job finishes sooner.
+    # Celery 5.7's soft shutdown waits this long even when the job finishes sooner
+    # (a worker holding no job stops at once: tasks/shutdown.py).
     # 25 s fits inside the 30 s that ECS (stopTimeout) and Kubernetes
     # (terminationGracePeriodSeconds) allow by default before SIGKILL, leaving ~5 s
     # for the cold shutdown; see the README's "Graceful shutdown".

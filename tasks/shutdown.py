@@ -33,8 +33,8 @@ from core.aws import client
 log = logging.getLogger("batchlab.worker")
 
 
-def give_back_unstarted(worker) -> int:
-    """Make this worker's reserved-but-unstarted messages visible again; returns how many."""
+def give_back_unstarted(worker) -> set[str]:
+    """Make this worker's reserved-but-unstarted messages visible again; returns their ids."""
     unstarted = [r for r in list(state.reserved_requests) if r not in state.active_requests]
     by_queue: dict[str, list] = defaultdict(list)
     for request in unstarted:
@@ -65,7 +65,15 @@ def give_back_unstarted(worker) -> int:
             outbound.remove(job)
     if ids:
         log.warning("shutdown: gave back %d prefetched message(s) not started", len(ids))
-    return len(ids)
+    return ids
+
+
+def still_held(given_back: set[str]) -> int:
+    """Requests this worker received and has not finished, other than those given back.
+
+    Conservative: the main loop that would record a finished job is blocked while
+    the shutdown waits, so a job that finished just now still counts as held."""
+    return sum(1 for r in list(state.reserved_requests) if r.id not in given_back)
 
 
 class GiveBackOnShutdown(bootsteps.Step):
@@ -74,6 +82,13 @@ class GiveBackOnShutdown(bootsteps.Step):
     Celery sends ``worker_shutting_down`` only after the soft-shutdown wait, so
     the hook wraps ``WorkController.wait_for_soft_shutdown`` on this instance
     (called from the cold-shutdown signal handler, in the main process).
+
+    Celery's wait is a plain sleep of the whole grace, and with
+    ``worker_enable_soft_shutdown_on_idle`` it sleeps even with nothing to finish.
+    That setting stays on because ``active_requests`` misses a job a pool child has
+    started but not yet reported; ``reserved_requests`` does not. So when nothing is
+    held once the unstarted messages are given back, the worker stops at once: an
+    idle worker scaled in, a Ctrl-C of ``scripts/run``, a test's teardown.
     """
 
     def __init__(self, worker, **kwargs):
@@ -81,10 +96,14 @@ class GiveBackOnShutdown(bootsteps.Step):
         wait = worker.wait_for_soft_shutdown
 
         def give_back_then_wait() -> None:
+            given_back: set[str] = set()
             try:
-                give_back_unstarted(worker)
+                given_back = give_back_unstarted(worker)
             except Exception:  # noqa: BLE001 - never stand in the way of the shutdown
                 log.warning("shutdown: giving back prefetched messages failed", exc_info=True)
+            if not still_held(given_back):
+                log.warning("shutdown: no job to finish, stopping now")
+                return
             wait()
 
         worker.wait_for_soft_shutdown = give_back_then_wait

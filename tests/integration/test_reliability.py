@@ -178,6 +178,18 @@ def test_sigterm_lets_the_running_job_finish_then_the_worker_exits(rlive):
         rlive.stack.start_worker()
 
 
+def test_sigterm_stops_an_idle_worker_without_waiting_the_grace(rstack):
+    """Celery sleeps the whole soft-shutdown grace (20 s here) even with nothing to
+    finish; a worker that holds no job stops at once (tasks/shutdown.py)."""
+    worker = rstack.start_worker(side_queue(rstack, "idle-jobs"))
+    started = time.monotonic()
+    worker.proc.send_signal(signal.SIGTERM)
+    worker.proc.wait(timeout=40)
+    # Half the grace: far above a worker's own stop time, far below the old sleep.
+    assert time.monotonic() - started < 10, "the idle worker slept through its grace"
+    assert "no job to finish, stopping now" in worker.log()
+
+
 def side_queue(stack: Stack, name: str, **extra: str) -> dict[str, str]:
     """The env of a queue pair of its own, so the module's two workers never see it."""
     env = {"BATCHLAB_QUEUE_NAME": name, "BATCHLAB_DLQ_NAME": f"{name}-dlq", **extra}
