@@ -11,6 +11,7 @@ import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
 import { NavigationEnd, Router, RouterLink, RouterLinkActive, RouterOutlet } from '@angular/router';
 import { filter } from 'rxjs';
 
+import { focusPageHeading } from './core/a11y/focus';
 import { ApiKeyService } from './core/services/api-key.service';
 import { OwnerService } from './core/services/owner.service';
 import { OwnerBoxComponent } from './shared/owner-box/owner-box.component';
@@ -18,18 +19,6 @@ import { OwnerBoxComponent } from './shared/owner-box/owner-box.component';
 /** The path of a router URL, without its query string and fragment. */
 export function pathOf(url: string): string {
   return url.split(/[?#]/, 1)[0];
-}
-
-/**
- * Focuses the page's `h1` inside `container` (made focusable with tabindex -1), or the
- * container itself when the page has no heading yet.
- */
-export function focusPageHeading(container: HTMLElement): void {
-  const target = container.querySelector<HTMLElement>('h1') ?? container;
-  if (!target.hasAttribute('tabindex')) {
-    target.setAttribute('tabindex', '-1');
-  }
-  target.focus({ preventScroll: false });
 }
 
 /**
