@@ -52,7 +52,9 @@ describe('JobFormComponent accessibility and messages', () => {
   /** The text of the elements an input's aria-describedby points at. */
   function description(id: string): string {
     const ids = (byTestId(id).getAttribute('aria-describedby') ?? '').split(' ').filter(Boolean);
-    return ids.map((ref) => document.getElementById(ref)?.textContent?.trim() ?? `#${ref}?`).join(' | ');
+    return ids
+      .map((ref) => document.getElementById(ref)?.textContent?.trim() ?? `#${ref}?`)
+      .join(' | ');
   }
 
   beforeEach(async () => {

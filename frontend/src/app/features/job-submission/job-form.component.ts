@@ -442,7 +442,10 @@ export class JobFormComponent implements OnInit {
     }
     const edits = this.currentType !== '' && this.hasEdits();
     const what = this.selectedFile() !== null ? 'the chosen file' : 'your edited payload';
-    if (edits && !this.confirmDiscard(`Switch to ${type}? This replaces ${what} with the ${type} example.`)) {
+    if (
+      edits &&
+      !this.confirmDiscard(`Switch to ${type}? This replaces ${what} with the ${type} example.`)
+    ) {
       this.form.controls.type.setValue(this.currentType);
       return;
     }

@@ -80,7 +80,11 @@ export function fieldLabel(path: string): string {
  */
 export function messageNamingField(path: string, message: string): string {
   const label = fieldLabel(path);
-  const last = path.split(/[.[\]]/).filter(Boolean).pop() ?? '';
+  const last =
+    path
+      .split(/[.[\]]/)
+      .filter(Boolean)
+      .pop() ?? '';
   const mentions = (word: string): boolean =>
     word !== '' && new RegExp(`\\b${escapeRegExp(word)}\\b`, 'i').test(message);
   if (mentions(last) || mentions(label.replace(/\s*\(.*\)$/, ''))) {
