@@ -18,11 +18,7 @@ import { Outcome } from '../../core/models/outcome.model';
 import { ApiError } from '../../core/models/problem.model';
 import { JobApiService } from '../../core/services/job-api.service';
 import { PollingService, toOutcome } from '../../core/services/polling.service';
-import {
-  jobNotFoundMessage,
-  jobNotFoundReason,
-  keepPollingUnlessGone,
-} from '../../shared/not-found/job-not-found';
+import { jobNotFoundMessage, jobNotFoundReason, keepPollingUnlessGone } from '../../shared/not-found/job-not-found';
 import { NotFoundComponent } from '../../shared/not-found/not-found.component';
 import { ProgressBarComponent } from '../../shared/progress-bar/progress-bar.component';
 import { StatusBadgeComponent } from '../../shared/status-badge/status-badge.component';
@@ -34,15 +30,7 @@ import { JobTimelineComponent } from './job-timeline.component';
  */
 @Component({
   selector: 'app-job-status',
-  imports: [
-    DatePipe,
-    DecimalPipe,
-    RouterLink,
-    StatusBadgeComponent,
-    ProgressBarComponent,
-    JobTimelineComponent,
-    NotFoundComponent,
-  ],
+  imports: [DatePipe, DecimalPipe, RouterLink, StatusBadgeComponent, ProgressBarComponent, JobTimelineComponent, NotFoundComponent],
   templateUrl: './job-status.component.html',
   styleUrl: './job-status.component.css',
   changeDetection: ChangeDetectionStrategy.OnPush,
