@@ -90,6 +90,7 @@ def _context(browser, viewport: str, owner: str):
 
 
 def _serious_violations(page) -> list[str]:
+    assert AXE.is_file(), f"{AXE} is missing: `npm ci` in frontend/ installs axe-core"
     page.add_script_tag(path=str(AXE))
     violations = page.evaluate("axe.run(document, {resultTypes: ['violations']})"
                                ".then(r => r.violations)")
