@@ -1,10 +1,11 @@
 import { HttpClient, provideHttpClient, withInterceptors } from '@angular/common/http';
 import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
+import { Component } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
-import { provideRouter } from '@angular/router';
+import { provideRouter, Router } from '@angular/router';
 
 import { problem } from '../testing/fixtures';
-import { AppComponent } from './app.component';
+import { AppComponent, pathOf } from './app.component';
 import { apiKeyInterceptor } from './core/interceptors/api-key.interceptor';
 import { problemInterceptor } from './core/interceptors/problem.interceptor';
 import { API_KEY_STORAGE_KEY } from './core/services/api-key.service';
@@ -91,5 +92,86 @@ describe('AppComponent', () => {
       .flush(problem(401), { status: 401, statusText: 'Unauthorized' });
     await fixture.whenStable();
     expect(el.querySelector('[data-testid="api-key-required"]')?.textContent).toContain('needs an API key');
+  });
+});
+
+@Component({ template: '<h1>Page A</h1><button>go</button>' })
+class PageAComponent {}
+
+@Component({ template: '<h1>Page B</h1>' })
+class PageBComponent {}
+
+@Component({ template: '<p>no heading</p>' })
+class NoHeadingComponent {}
+
+describe('AppComponent focus after navigation', () => {
+  beforeEach(() => {
+    localStorage.clear();
+    TestBed.configureTestingModule({
+      imports: [AppComponent],
+      providers: [
+        provideRouter([
+          { path: 'a', component: PageAComponent },
+          { path: 'b', component: PageBComponent },
+          { path: 'bare', component: NoHeadingComponent },
+        ]),
+        provideHttpClient(withInterceptors([problemInterceptor, apiKeyInterceptor])),
+        provideHttpClientTesting(),
+      ],
+    });
+  });
+
+  async function start(): Promise<{ el: HTMLElement; go: (url: string) => Promise<void> }> {
+    const fixture = TestBed.createComponent(AppComponent);
+    const router = TestBed.inject(Router);
+    const go = async (url: string): Promise<void> => {
+      await router.navigateByUrl(url);
+      await fixture.whenStable();
+    };
+    await fixture.whenStable();
+    return { el: fixture.nativeElement as HTMLElement, go };
+  }
+
+  it('leaves focus alone on the first page, then moves it to the new page heading', async () => {
+    const { el, go } = await start();
+    await go('/a');
+    expect(document.activeElement?.textContent).not.toBe('Page A');
+    el.querySelector<HTMLButtonElement>('main button')!.focus();
+
+    await go('/b');
+    const heading = el.querySelector('main h1')!;
+    expect(heading.textContent).toBe('Page B');
+    expect(document.activeElement).toBe(heading);
+    expect(heading.getAttribute('tabindex')).toBe('-1');
+  });
+
+  it('keeps focus where it is when only the query string changes', async () => {
+    const { el, go } = await start();
+    await go('/a');
+    const button = el.querySelector<HTMLButtonElement>('main button')!;
+    button.focus();
+    await go('/a?status=FAILED');
+    expect(document.activeElement).toBe(button);
+  });
+
+  it('focuses the main region of a page without a heading', async () => {
+    const { el, go } = await start();
+    await go('/a');
+    await go('/bare');
+    expect(document.activeElement).toBe(el.querySelector('main'));
+  });
+
+  it('has a skip link that focuses the main content', async () => {
+    const { el, go } = await start();
+    await go('/a');
+    const skip = el.querySelector<HTMLAnchorElement>('a.skip-link')!;
+    expect(skip.textContent).toContain('Skip to main content');
+    skip.click();
+    expect(document.activeElement?.textContent).toBe('Page A');
+  });
+
+  it('compares paths without query string or fragment', () => {
+    expect(pathOf('/jobs?status=FAILED#x')).toBe('/jobs');
+    expect(pathOf('/jobs#x')).toBe('/jobs');
   });
 });

@@ -26,5 +26,10 @@ export const routes: Routes = [
     loadComponent: () =>
       import('./features/queue-panel/queue-panel.component').then((m) => m.QueuePanelComponent),
   },
-  { path: '**', redirectTo: 'new' },
+  {
+    path: '**',
+    title: 'Page not found · BatchLab',
+    loadComponent: () =>
+      import('./features/not-found/not-found-page.component').then((m) => m.NotFoundPageComponent),
+  },
 ];

@@ -123,22 +123,58 @@ describe('JobStatusComponent', () => {
     expect(text('job-status')).toBe('PROCESSING');
   });
 
-  it('shows a clear message for an unknown id (404) and keeps polling', async () => {
-    httpMock.expectOne(URL).flush(problem(404, { title: 'Not Found', detail: 'No such job' }), {
-      status: 404,
-      statusText: 'Not Found',
-    });
+  const notFound = (): Record<string, unknown> => ({ status: 404, statusText: 'Not Found' });
+
+  it('shows not-found for an unknown id (404), asks once more, then stops polling', async () => {
+    httpMock.expectOne(URL).flush(problem(404, { detail: 'No such job' }), notFound());
     await settle();
-    expect(text('job-load-error')).toContain(`Job “${JOB_ID}” was not found`);
+    expect(el().querySelector('h1')?.textContent).toBe('Job not found');
+    expect(text('not-found')).toContain(`There is no job “${JOB_ID}”`);
+    expect(byTestId('job-load-error')).toBeNull();
+    expect(byTestId('job-loading')).toBeNull();
     expect(byTestId('job-status')).toBeNull();
 
     await advance(INTERVAL);
+    httpMock.expectOne(URL).flush(problem(404, { detail: 'No such job' }), notFound());
+    await advance(INTERVAL * 5);
+    httpMock.expectNone(URL);
+    expect(text('not-found')).toContain('There is no job');
+  });
+
+  it('shows a job that a second read finds (the first read is eventually consistent)', async () => {
+    httpMock.expectOne(URL).flush(problem(404), notFound());
+    await advance(INTERVAL);
+    httpMock.expectOne(URL).flush(makeJob());
+    await settle();
+    expect(byTestId('not-found')).toBeNull();
+    expect(text('job-status')).toBe('QUEUED');
+    await advance(INTERVAL);
+    httpMock.expectOne(URL).flush(makeJob());
+  });
+
+  it('keeps polling through other errors', async () => {
     httpMock.expectOne(URL).flush(problem(500), { status: 500, statusText: 'Server Error' });
+    await settle();
+    expect(text('job-load-error')).toContain('Retrying every 1 s');
+    expect(byTestId('not-found')).toBeNull();
     await advance(INTERVAL);
     httpMock.expectOne(URL).flush(makeJob());
     await settle();
     expect(byTestId('job-load-error')).toBeNull();
     expect(text('job-status')).toBe('QUEUED');
+  });
+
+  it('stops at once on a malformed id (422) and says what a job id looks like', async () => {
+    fixture.componentRef.setInput('id', 'not-a-uuid');
+    await settle();
+    httpMock.match(URL); // the first id's poll, cancelled by the switch
+    httpMock
+      .expectOne('/api/jobs/not-a-uuid')
+      .flush(problem(422, { detail: 'malformed id' }), { status: 422, statusText: 'Unprocessable' });
+    await settle();
+    expect(text('not-found')).toContain('“not-a-uuid” is not a job id');
+    await advance(INTERVAL * 5);
+    httpMock.expectNone('/api/jobs/not-a-uuid');
   });
 
   it('cancels a running job and stops polling', async () => {

@@ -18,6 +18,8 @@ import { Outcome } from '../../core/models/outcome.model';
 import { ApiError } from '../../core/models/problem.model';
 import { JobApiService } from '../../core/services/job-api.service';
 import { PollingService, toOutcome } from '../../core/services/polling.service';
+import { jobNotFoundMessage, jobNotFoundReason, keepPollingUnlessGone } from '../../shared/not-found/job-not-found';
+import { NotFoundComponent } from '../../shared/not-found/not-found.component';
 import { ProgressBarComponent } from '../../shared/progress-bar/progress-bar.component';
 import { StatusBadgeComponent } from '../../shared/status-badge/status-badge.component';
 import { JobTimelineComponent } from './job-timeline.component';
@@ -28,7 +30,7 @@ import { JobTimelineComponent } from './job-timeline.component';
  */
 @Component({
   selector: 'app-job-status',
-  imports: [DatePipe, DecimalPipe, RouterLink, StatusBadgeComponent, ProgressBarComponent, JobTimelineComponent],
+  imports: [DatePipe, DecimalPipe, RouterLink, StatusBadgeComponent, ProgressBarComponent, JobTimelineComponent, NotFoundComponent],
   templateUrl: './job-status.component.html',
   styleUrl: './job-status.component.css',
   changeDetection: ChangeDetectionStrategy.OnPush,
@@ -84,9 +86,14 @@ export class JobStatusComponent {
     const job = this.job();
     return job === null ? 0 : Math.max(0, (job.historyCount ?? 0) - job.history.length);
   });
+  /** Set once the id is malformed or no such job exists: polling stops (see job-not-found.ts). */
+  protected readonly notFound = computed(() => {
+    const reason = this.job() === null ? jobNotFoundReason(this.loadError()) : null;
+    return reason === null ? null : jobNotFoundMessage(this.id(), reason);
+  });
   protected readonly errorMessage = computed(() => {
     const error = this.loadError();
-    if (error === null) {
+    if (error === null || this.notFound() !== null) {
       return null;
     }
     const retrying = this.isTerminal() ? '' : ` Retrying every ${this.intervalSeconds} s…`;
@@ -106,6 +113,7 @@ export class JobStatusComponent {
         switchMap((id) =>
           this.polling.pollWhileVisible(() => toOutcome(this.jobApi.getJob(id))).pipe(
             takeWhile((outcome) => !(outcome.ok && isTerminalStatus(outcome.value.status)), true),
+            takeWhile(keepPollingUnlessGone<Job>(), true),
             takeUntil(this.stopPolling$),
           ),
         ),

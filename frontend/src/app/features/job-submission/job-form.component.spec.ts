@@ -348,7 +348,7 @@ describe('JobFormComponent', () => {
       );
       await settle();
       const error = byTestId('error-payload.durationSeconds');
-      expect(error?.textContent?.trim()).toBe('too long');
+      expect(error?.textContent?.trim()).toBe('Duration (s): too long');
       expect(byTestId('sim-duration')!.closest('.field')!.contains(error)).toBe(true);
     });
 
@@ -595,7 +595,7 @@ describe('JobFormComponent', () => {
           { status: 413, statusText: 'Content Too Large' },
         );
       await settle();
-      expect(text('error-size')).toBe('at most 1 GiB');
+      expect(text('error-size')).toBe('File size: at most 1 GiB');
       expect(byTestId('file-field')!.contains(byTestId('error-size'))).toBe(true);
       expect(byTestId('upload-progress')).toBeNull();
       expect(byTestId<HTMLButtonElement>('submit-job')!.disabled).toBe(false);

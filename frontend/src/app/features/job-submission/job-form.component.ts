@@ -1,9 +1,12 @@
 import {
+  afterNextRender,
   ChangeDetectionStrategy,
   Component,
   computed,
   DestroyRef,
+  ElementRef,
   inject,
+  Injector,
   OnInit,
   signal,
 } from '@angular/core';
@@ -19,6 +22,7 @@ import {
 import { Router } from '@angular/router';
 import { filter, map, Observable, of, switchMap, tap } from 'rxjs';
 
+import { focusFirstInvalid } from '../../core/a11y/focus';
 import { toApiError } from '../../core/interceptors/problem.interceptor';
 import { CreateJobRequest, Job, JsonObject } from '../../core/models/job.model';
 import { JOB_LIMITS, JobType, SIMULATE_JOB_TYPE } from '../../core/models/job-type.model';
@@ -38,24 +42,20 @@ import {
   parseJsonObject,
 } from './job-form.validators';
 
-/** Form controls that can carry an error message. */
-export type JobFormField =
-  | 'name'
-  | 'type'
-  | 'payload'
-  | 'file'
-  | 'ownerId'
-  | 'durationSeconds'
-  | 'failureProbability'
-  | 'steps';
+import {
+  CONFIRM_DISCARD,
+  ERROR_IDS,
+  FIELD_PATHS,
+  FieldMessage,
+  formatBytes,
+  JobFormField,
+  messageNamingField,
+  payloadEdited,
+} from './job-form.fields';
+
+export type { FieldMessage, JobFormField } from './job-form.fields';
 
 type SimulateKnob = 'durationSeconds' | 'failureProbability' | 'steps';
-
-/** One message shown under a field; `testId` is `error-<API field path>`. */
-export interface FieldMessage {
-  testId: string;
-  message: string;
-}
 
 interface SimulateForm {
   durationSeconds: FormControl<number | null>;
@@ -73,18 +73,6 @@ interface JobForm {
 type TypesState = 'loading' | 'ready' | 'error';
 
 const SIMULATE_KNOBS: readonly SimulateKnob[] = ['durationSeconds', 'failureProbability', 'steps'];
-
-/** API field path of each control, used for `error-<field>` test ids. */
-const FIELD_PATHS: Readonly<Record<JobFormField, string>> = {
-  name: 'name',
-  type: 'type',
-  payload: 'payload',
-  file: 'file',
-  ownerId: 'ownerId',
-  durationSeconds: 'payload.durationSeconds',
-  failureProbability: 'payload.failureProbability',
-  steps: 'payload.steps',
-};
 
 /** The job type whose form can upload a file (sent as the payload's `object`). */
 export const CSV_JOB_TYPE = 'csv-summary';
@@ -110,6 +98,9 @@ export class JobFormComponent implements OnInit {
   private readonly owner = inject(OwnerService);
   private readonly router = inject(Router);
   private readonly destroyRef = inject(DestroyRef);
+  private readonly injector = inject(Injector);
+  private readonly host = inject<ElementRef<HTMLElement>>(ElementRef);
+  private readonly confirmDiscard = inject(CONFIRM_DISCARD);
 
   protected readonly limits = JOB_LIMITS;
   protected readonly ownerId = this.owner.ownerId;
@@ -166,6 +157,9 @@ export class JobFormComponent implements OnInit {
   private readonly apiError = signal<ApiError | null>(null);
   /** Same key for a retry of the same request; a new one after an edit or a success. */
   private readonly idempotencyKeys = new IdempotencyKeyTracker();
+  /** The type whose example the payload started from, and that example's text. */
+  private currentType = '';
+  private examplePayload = '{}';
 
   /** Bumps on every value/status/touched change of the form, so computeds re-read it. */
   private readonly formEvents = toSignal(this.form.events, { initialValue: null });
@@ -198,7 +192,10 @@ export class JobFormComponent implements OnInit {
         ? [{ testId: `error-${FIELD_PATHS[field]}`, message: clientMessage }]
         : this.serverErrors()
             .filter((e) => this.fieldFor(e.field) === field)
-            .map((e) => ({ testId: `error-${e.field}`, message: e.message }));
+            .map((e) => ({
+              testId: `error-${e.field}`,
+              message: messageNamingField(e.field, e.message),
+            }));
     }
     return result;
   });
@@ -221,10 +218,19 @@ export class JobFormComponent implements OnInit {
     },
   );
 
+  /** `aria-describedby` of a field: its messages when it has some, then its hint if any. */
+  protected describedBy(field: JobFormField, hintId: string | null = null): string | null {
+    const ids = [this.fieldErrors()[field].length > 0 ? ERROR_IDS[field] : null, hintId];
+    return ids.filter((id) => id !== null).join(' ') || null;
+  }
+
+  protected readonly errorIds = ERROR_IDS;
+  protected readonly formatBytes = formatBytes;
+
   constructor() {
     this.form.controls.type.valueChanges
       .pipe(takeUntilDestroyed())
-      .subscribe((type) => this.applyTypeExample(type));
+      .subscribe((type) => this.changeType(type));
     this.form.controls.payload.valueChanges
       .pipe(takeUntilDestroyed())
       .subscribe((text) => this.syncKnobsFromPayload(text));
@@ -278,6 +284,7 @@ export class JobFormComponent implements OnInit {
     }
     if (this.form.invalid) {
       this.form.markAllAsTouched();
+      this.focusFirstError();
       return;
     }
     const file = this.acceptsFile() ? this.selectedFile() : null;
@@ -319,22 +326,9 @@ export class JobFormComponent implements OnInit {
         }
         this.apiError.set(apiError);
         this.serverErrors.set(apiError.errors);
+        this.focusFirstError();
       },
     });
-  }
-
-  protected formatBytes(bytes: number): string {
-    if (bytes < 1024) {
-      return `${bytes} B`;
-    }
-    const units = ['KB', 'MB', 'GB'];
-    let value = bytes / 1024;
-    let unit = 0;
-    while (value >= 1024 && unit < units.length - 1) {
-      value /= 1024;
-      unit += 1;
-    }
-    return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
   }
 
   /** The file's key in S3, uploading it (progress shown) unless this file is already there. */
@@ -418,6 +412,47 @@ export class JobFormComponent implements OnInit {
     }
   }
 
+  /**
+   * After a refused submit, moves focus to the first field in error (in page order), or to
+   * the form's alert when no field is to blame, so a keyboard or screen-reader user lands on
+   * what to fix (WCAG 3.3.1) instead of on a submit button that seemingly did nothing.
+   */
+  private focusFirstError(): void {
+    afterNextRender(
+      () => focusFirstInvalid(this.host.nativeElement, '[data-testid="form-error"], .field-error'),
+      { injector: this.injector },
+    );
+  }
+
+  /** True when the user changed the payload (or chose a file) since the type's example. */
+  private hasEdits(): boolean {
+    return (
+      this.selectedFile() !== null ||
+      payloadEdited(this.form.controls.payload.value, this.examplePayload)
+    );
+  }
+
+  /**
+   * A new type replaces the payload with its example: edits are lost, so ask first (issue 15:
+   * it used to discard them silently). Saying no puts the previous type back.
+   */
+  private changeType(type: string): void {
+    if (type === this.currentType) {
+      return;
+    }
+    const edits = this.currentType !== '' && this.hasEdits();
+    const what = this.selectedFile() !== null ? 'the chosen file' : 'your edited payload';
+    if (
+      edits &&
+      !this.confirmDiscard(`Switch to ${type}? This replaces ${what} with the ${type} example.`)
+    ) {
+      this.form.controls.type.setValue(this.currentType);
+      return;
+    }
+    this.currentType = type;
+    this.applyTypeExample(type);
+  }
+
   private applyTypeExample(typeName: string): void {
     const jobType = this.jobTypes().find((t) => t.type === typeName);
     const simulate = this.form.controls.simulate;
@@ -430,8 +465,9 @@ export class JobFormComponent implements OnInit {
       simulate.disable({ emitEvent: false });
     }
     if (jobType !== undefined) {
+      this.examplePayload = JSON.stringify(jobType.example, null, 2);
       // Emits, so the simulate knobs pick the example's values up.
-      this.form.controls.payload.setValue(JSON.stringify(jobType.example, null, 2));
+      this.form.controls.payload.setValue(this.examplePayload);
     }
   }
 

@@ -110,6 +110,51 @@ describe('QueuePanelComponent', () => {
     expect(httpMock.match('/api/cost').length).toBe(1);
   });
 
+  const figures = (): string[] => [
+    ...Array.from(el().querySelectorAll('[data-testid="status-count"]')).map((e) => e.textContent!.trim()),
+    byTestId('completed-per-second')!.textContent!.trim(),
+    ...Array.from(el().querySelectorAll('[data-testid="queue-row"] td')).map((e) => e.textContent!.trim()),
+  ];
+
+  it('shows an outage, not zeros, when the API fails before any figures arrived', async () => {
+    httpMock.expectOne('/api/queues').flush(
+      { type: 'about:blank', title: 'Service Unavailable', status: 503, detail: 'DynamoDB is down' },
+      { status: 503, statusText: 'Service Unavailable' },
+    );
+    await settle();
+    expect(byTestId('queue-panel')!.getAttribute('data-state')).toBe('outage');
+    expect(byTestId('queue-error')?.textContent).toContain('Queue statistics unavailable (DynamoDB is down)');
+    expect(byTestId('queue-error')?.textContent).toContain('No figures yet');
+    expect(new Set(figures())).toEqual(new Set(['—']));
+    expect(el().textContent).toContain('Unavailable.');
+  });
+
+  it('hides stale figures during an outage and shows them again when the API answers', async () => {
+    httpMock.expectOne('/api/queues').flush(makeQueueStats());
+    await settle();
+    expect(byTestId('queue-panel')!.getAttribute('data-state')).toBe('live');
+    expect(figures()).not.toContain('—');
+    await advance(INTERVAL);
+    httpMock.expectOne('/api/queues').error(new ProgressEvent('error'));
+    await settle();
+    expect(byTestId('queue-panel')!.getAttribute('data-state')).toBe('outage');
+    expect(new Set(figures())).toEqual(new Set(['—']));
+    expect(byTestId('queue-last-known')?.textContent).toMatch(/The last figures were from \d\d:\d\d:\d\d/);
+    // The queues stay listed by name, so the table keeps its shape.
+    expect(el().querySelectorAll('[data-testid="queue-row"]').length).toBe(2);
+    await advance(INTERVAL);
+    httpMock.expectOne('/api/queues').flush(makeQueueStats());
+    await settle();
+    expect(figures()).toContain('10');
+    expect(figures()).not.toContain('—');
+  });
+
+  it('shows no zeros while the first answer is on its way', () => {
+    expect(byTestId('queue-panel')!.getAttribute('data-state')).toBe('loading');
+    expect(new Set(figures())).toEqual(new Set(['—']));
+    httpMock.expectOne('/api/queues').flush(makeQueueStats());
+  });
+
   it('polls every interval, keeps going after errors and pauses while hidden', async () => {
     httpMock.expectOne('/api/queues').flush(makeQueueStats());
     await advance(INTERVAL);

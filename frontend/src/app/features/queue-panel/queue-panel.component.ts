@@ -1,6 +1,6 @@
 import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@angular/core';
 import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
-import { DecimalPipe } from '@angular/common';
+import { DatePipe, DecimalPipe } from '@angular/common';
 
 import { JOB_STATUSES, JobStatus } from '../../core/models/job.model';
 import { ApiError } from '../../core/models/problem.model';
@@ -12,8 +12,12 @@ import { CostPanelComponent } from '../cost-panel/cost-panel.component';
 
 export interface StatusCount {
   status: JobStatus;
-  count: number;
+  /** Null while the figures are unknown (not loaded yet, or the API is failing). */
+  count: number | null;
 }
+
+/** Shown instead of a figure that is unknown: never a 0 that looks like data. */
+export const UNKNOWN_FIGURE = '—';
 
 /**
  * Queue panel (`/queues`): depth of each queue, job counts per status, throughput and a
@@ -21,10 +25,13 @@ export interface StatusCount {
  * (`GET /api/cost`) sits below it. With a tenant's API key the API answers for the
  * tenant's own jobs only (`scope: 'owner'`): the panel then shows those counts and no
  * queues or Flower link, which are for operators.
+ *
+ * While the API fails (an outage), every figure shows "—" rather than the last or zero
+ * counts, which would read as live data; the alert says since when the figures are missing.
  */
 @Component({
   selector: 'app-queue-panel',
-  imports: [DecimalPipe, StatusBadgeComponent, CostPanelComponent],
+  imports: [DecimalPipe, DatePipe, StatusBadgeComponent, CostPanelComponent],
   templateUrl: './queue-panel.component.html',
   styleUrl: './queue-panel.component.css',
   changeDetection: ChangeDetectionStrategy.OnPush,
@@ -38,6 +45,11 @@ export class QueuePanelComponent {
   protected readonly lastUpdated = signal<Date | null>(null);
   protected readonly intervalSeconds = this.polling.intervalMs / 1000;
 
+  protected readonly unknown = UNKNOWN_FIGURE;
+  /** True while the last request failed: the figures on screen would be stale. */
+  protected readonly outage = computed(() => this.loadError() !== null);
+  /** The stats to show, or null while they are unknown (loading, or an outage). */
+  protected readonly current = computed(() => (this.outage() ? null : this.stats()));
   protected readonly ownJobsOnly = computed(() => this.stats()?.scope === 'owner');
   protected readonly ownJobsText = computed(() => {
     const stats = this.stats();
@@ -48,8 +60,11 @@ export class QueuePanelComponent {
     return `Counts of your jobs only (${stats.ownerId ?? ''}${newest}). Queue depths and Flower are for operators.`;
   });
   protected readonly statusCounts = computed((): StatusCount[] => {
-    const byStatus = this.stats()?.jobsByStatus;
-    return JOB_STATUSES.map((status) => ({ status, count: byStatus?.[status] ?? 0 }));
+    const byStatus = this.current()?.jobsByStatus;
+    return JOB_STATUSES.map((status) => ({
+      status,
+      count: byStatus === undefined ? null : (byStatus[status] ?? 0),
+    }));
   });
   protected readonly errorMessage = computed(() => {
     const error = this.loadError();
@@ -57,7 +72,7 @@ export class QueuePanelComponent {
       return null;
     }
     const reason = error.status === 0 ? 'the server cannot be reached' : error.detail;
-    return `Could not refresh the queue statistics (${reason}). Retrying every ${this.intervalSeconds} s…`;
+    return `Queue statistics unavailable (${reason}). Retrying every ${this.intervalSeconds} s…`;
   });
 
   constructor() {
