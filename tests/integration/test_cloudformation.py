@@ -28,6 +28,7 @@ REQUIRED = {
     "VpcId": "vpc-0123456789abcdef0",
     "PublicSubnetIds": "subnet-0123456789abcdef0,subnet-0123456789abcdef1",
     "PrivateSubnetIds": "subnet-0123456789abcdef2,subnet-0123456789abcdef3",
+    "DomainName": "batchlab.example.com",
     "CertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/test",
     "KeysSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:batchlab-keys",
 }
