@@ -32,8 +32,15 @@ FROM python:3.11-slim
 ENV PATH=/opt/batchlab/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
-    BATCHLAB_FRONTEND_DIST=/app/frontend/dist/batchlab/browser
-RUN useradd --system --uid 10001 --user-group --home-dir /app --no-create-home batchlab
+    BATCHLAB_FRONTEND_DIST=/app/frontend/dist/batchlab/browser \
+    TMPDIR=/app/tmp
+# The only place the processes write (Prometheus multiprocess files, the event-queue lock
+# files): a volume, so the root filesystem can be read-only (the ECS task definitions mount
+# a task volume here; ECS gives it this directory's owner because of VOLUME).
+RUN useradd --system --uid 10001 --user-group --home-dir /app --no-create-home batchlab \
+    && mkdir -p /app/tmp \
+    && chown 10001:10001 /app/tmp
+VOLUME ["/app/tmp"]
 COPY --from=python /opt/batchlab /opt/batchlab
 COPY --from=web /src/frontend/dist/batchlab/browser /app/frontend/dist/batchlab/browser
 WORKDIR /app

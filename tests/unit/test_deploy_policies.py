@@ -170,3 +170,20 @@ def test_task_environment_names_are_settings():
             for key in [e["Name"] for e in container.get("Environment", [])] + [
                     s["Name"] for s in container.get("Secrets", [])]:
                 assert key in allowed, (name, key)
+
+
+def test_read_only_tasks_mount_the_images_writable_volume():
+    """Root filesystems are read-only: each task mounts a task volume where the image's
+    TMPDIR is, the directory the Dockerfile declares as its VOLUME (ECS gives the volume
+    that directory's owner, the image's non-root user)."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    (volume,) = re.findall(r'^VOLUME \["([^"]+)"\]', dockerfile, flags=re.M)
+    assert f"TMPDIR={volume}" in dockerfile
+    for name, resource in template()["Resources"].items():
+        if resource["Type"] != "AWS::ECS::TaskDefinition":
+            continue
+        volumes = {v["Name"] for v in resource["Properties"]["Volumes"]}
+        for container in resource["Properties"]["ContainerDefinitions"]:
+            assert container["ReadonlyRootFilesystem"] is True, name
+            mounts = {(m["SourceVolume"], m["ContainerPath"]) for m in container["MountPoints"]}
+            assert any(path == volume and source in volumes for source, path in mounts), name
