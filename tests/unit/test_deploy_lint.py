@@ -73,4 +73,6 @@ def test_checkov_passes_the_template_and_the_dockerfile():
     unexplained = [f"{c['check_id']} on {c['resource']}" for c in skipped
                    if len((c.get("check_result", {}).get("suppress_comment") or "").split()) < 5]
     assert not unexplained, f"suppressions without a reason: {unexplained}"
+    # Few, on purpose: a new one needs its reason and a second look (then raise this).
+    assert len(skipped) <= 12, [f"{c['check_id']} on {c['resource']}" for c in skipped]
     assert found.returncode == 0, found.stderr[-3000:]
