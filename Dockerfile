@@ -21,7 +21,7 @@ FROM python:3.11-slim AS python
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1
 WORKDIR /src
-# .dockerignore keeps tests, benchmarks, the web app's sources and local state out.
+# .dockerignore keeps tests, benchmarks, docs and local state (.venv, node_modules) out.
 COPY . .
 RUN python -m venv /opt/batchlab \
     && /opt/batchlab/bin/pip install --no-compile . \
