@@ -49,15 +49,17 @@ class Api:
     """One httpx client for the API at ``base_url``; the key goes to the API only,
     never to the presigned S3 URLs (:meth:`put_presigned`)."""
 
-    def __init__(self, base_url: str, *, api_key: str | None = None, timeout: float = 30) -> None:
+    def __init__(self, base_url: str, *, api_key: str | None = None, timeout: float = 30,
+                 transport: httpx.BaseTransport | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         headers = {"Accept": "application/json, application/problem+json"}
         if api_key:
             headers[API_KEY_HEADER] = api_key
         self.http = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout,
-                                 follow_redirects=False)
+                                 follow_redirects=False, transport=transport)
         # Presigned URLs carry their own signature: a separate client, without the key.
-        self.s3 = httpx.Client(timeout=httpx.Timeout(timeout, write=None), follow_redirects=True)
+        self.s3 = httpx.Client(timeout=httpx.Timeout(timeout, write=None), follow_redirects=True,
+                               transport=transport)
 
     def close(self) -> None:
         self.http.close()
