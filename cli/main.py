@@ -40,6 +40,7 @@ app.add_typer(batch_app, name="batch")
 app.command(help=local.bootstrap.__doc__)(local.bootstrap)
 app.command(help=local.dev.__doc__)(local.dev)
 
+
 @app.callback()
 def options(
     ctx: typer.Context,
@@ -88,8 +89,9 @@ def submit(
     headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
     job = api.post("/api/jobs", {k: v for k, v in body.items() if v is not None}, headers=headers)
     if wait:
-        job = wait_for_job(api, job["id"], timeout=timeout)
-    finish_job(api, job) if wait else print_json(job)
+        finish_job(api, wait_for_job(api, job["id"], timeout=timeout))
+    else:
+        print_json(job)
 
 
 @app.command()
