@@ -71,7 +71,7 @@ def finish_batch(batch: dict[str, Any]) -> None:
 def submit_batch(
     api: Api,
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True,
-                                         help="JSON Lines (one payload per line) or CSV")],
+                                         metavar="FILE", help="JSON Lines (one payload per line) or CSV")],
     job_type: Annotated[str, typer.Option("--type", help="every item's job type")],
     owner: Owner = None,
     name: Annotated[str | None, typer.Option(help="the batch's name (default: the file's)")] = None,

@@ -32,13 +32,17 @@ from cli.shared import (
 from cli.uploads import upload_file
 from cli.waiting import JOB_TERMINAL, describe_job, poll, stderr
 
-app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False,
+HELP = """Submit, watch and operate BatchLab jobs and batches through its REST API.
+
+Exit codes: 0 done; 1 the API answered a problem (title and detail on stderr) or could
+not be reached; 2 bad usage; 3 the job or batch ended without completing; 4 --timeout
+passed while waiting."""
+
+app = typer.Typer(help=HELP, no_args_is_help=True, add_completion=False,
                   pretty_exceptions_enable=False, rich_markup_mode=None)
 dlq_app = typer.Typer(help="The dead-letter queue (operator key).", no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(batch_app, name="batch")
-app.command(help=local.bootstrap.__doc__)(local.bootstrap)
-app.command(help=local.dev.__doc__)(local.dev)
 
 
 @app.callback()
@@ -200,10 +204,19 @@ def cost(
 @handled
 def upload(
     api: Api,
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True,
+                                         metavar="FILE")],
     owner: Owner = None,
     content_type: Annotated[str | None, typer.Option(help="default: from the extension")] = None,
 ) -> None:
     """Upload a file (presigned, straight to S3); print its key, e.g. for csv-summary's
     {"object": KEY}."""
     print_json(upload_file(api, file, owner=owner, content_type=content_type))
+
+
+# Last in --help: the two commands that do not go through the API.
+app.command(help=local.bootstrap.__doc__)(local.bootstrap)
+app.command(help=local.dev.__doc__)(local.dev)
+
+if __name__ == "__main__":
+    app(prog_name="batchlab")
