@@ -55,7 +55,6 @@ def batchlab(tmp_path_factory) -> Callable[..., Result]:
         proc = subprocess.run([str(script), *args], env={**env, **(extra_env or {})},
                               input=stdin, capture_output=True, text=True, timeout=timeout)
         return Result(proc.returncode, proc.stdout, proc.stderr)
-
     return run
 
 
@@ -81,6 +80,14 @@ def test_submit_wait_prints_the_finished_job_with_its_result(cli, owner):
     job = res.json()
     assert job["status"] == "COMPLETED" and job["name"] == "cli hello"
     assert job["result"]["sha256"].startswith("b94d27b9934d3e08")
+
+
+def test_a_result_kept_in_s3_is_fetched_into_the_printed_job(cli, owner):
+    res = cli("submit", "simulate", "--payload", '{"resultBytes": 10000}', "--owner", owner,
+              "--wait", "--timeout", "60")
+    assert res.code == 0, res.err
+    job = res.json()
+    assert job["resultUrl"] and len(job["result"]["data"]) == 10_000
 
 
 def test_submit_from_a_file_then_status_and_watch(cli, owner, tmp_path):
@@ -175,3 +182,11 @@ def test_operator_commands_need_the_operator_key(batchlab, keyed):
     assert cost.json()["windowSeconds"] == 600
     table = batchlab("cost", extra_env=env)
     assert table.code == 0 and "$ per million jobs" in table.out
+
+
+def test_bootstrap_runs_core_bootstrap(batchlab, stack):
+    aws = {k: v for k, v in stack.env.items() if k.startswith("AWS_")}
+    res = batchlab("bootstrap", "--check", extra_env=aws)
+    assert res.code == 0, res.err
+    assert "resources ready" in res.err
+

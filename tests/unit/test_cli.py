@@ -6,6 +6,7 @@ endpoints exist."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import httpx
@@ -141,3 +142,28 @@ def test_dev_environment_defaults_yield_to_the_callers(monkeypatch):
     assert env["AWS_ENDPOINT_URL_DYNAMODB"] == "http://127.0.0.1:4"
     assert env["PATH"].startswith(str(local.BIN))
     assert env["PYTHONPATH"].split(":")[0] == str(Path(local.ROOT))
+
+
+def test_dev_runs_the_procfile_with_the_runner(monkeypatch, tmp_path):
+    # The whole stack takes ~25 s to start and stop on this machine (run by hand); this
+    # checks what `dev` hands to core.runner, which tests/integration/test_run_command.py runs.
+    from core import runner
+
+    seen = {}
+
+    def fake_main(argv):
+        seen.update(argv=argv, cwd=Path.cwd(), env=dict(os.environ))
+        return 0
+
+    monkeypatch.setattr(runner, "main", fake_main)
+    monkeypatch.chdir(tmp_path)
+    for name in ("API_PORT", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(os, "environ", dict(os.environ))  # dev updates it: keep ours
+    res = CliRunner().invoke(app, ["dev", "--api-port", "8123", "--sqs-port", "4111"])
+    assert res.exit_code == 0, res.output
+    assert seen["argv"] == ["Procfile", "--last", "sqs,dynamodb"]
+    assert seen["cwd"] == local.ROOT
+    assert seen["env"]["API_PORT"] == "8123"
+    assert seen["env"]["AWS_ENDPOINT_URL"] == "http://127.0.0.1:4111"
+    assert "http://127.0.0.1:8123/" in res.stdout
