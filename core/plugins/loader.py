@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import sys
 from collections.abc import Callable
 from functools import partial
 from importlib.metadata import entry_points
@@ -45,8 +46,16 @@ def _registry_size() -> int:
 _loaded: set[str] = set()
 
 
+def _importing(target: str) -> bool:
+    """Whether ``target``'s module is being imported right now: it imported
+    core.job_types first (e.g. a test importing it), and registers once that returns."""
+    module = sys.modules.get(target.split(":")[0])
+    return bool(getattr(getattr(module, "__spec__", None), "_initializing", False))
+
+
 def _load(target: str, load: Callable[[], object], *, source: str) -> None:
     before = _registry_size()
+    importing = _importing(target)
     try:
         load()
     except Exception as exc:  # noqa: BLE001 - any failure at import is the same fault to report
@@ -54,7 +63,7 @@ def _load(target: str, load: Callable[[], object], *, source: str) -> None:
             f"{source} names the job module {target!r}, which could not be imported: "
             f"{type(exc).__name__}: {exc}"
         ) from exc
-    if _registry_size() == before and target not in _loaded:
+    if _registry_size() == before and target not in _loaded and not importing:
         # Usually a package whose __init__ does not import the module with the types.
         log.warning("job module %s (%s) registered no job type", target, source)
     _loaded.add(target)

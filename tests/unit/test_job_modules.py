@@ -104,3 +104,10 @@ def test_worker_and_api_refuse_to_start_without_the_module(argv):
     assert proc.returncode != 0
     assert "BATCHLAB_JOB_MODULES names the job module 'acme_nowhere'" in proc.stderr
 
+
+
+def test_a_module_registering_nothing_is_a_warning(modules, caplog):
+    name = modules("unit_empty_jobs", "VALUE = 1\n")
+    with caplog.at_level("WARNING", logger="batchlab.plugins"):
+        load_job_modules(modules=[name])
+    assert "job module unit_empty_jobs (BATCHLAB_JOB_MODULES) registered no job type" in caplog.text
