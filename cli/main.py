@@ -120,7 +120,11 @@ def jobs(
     status: Annotated[list[str] | None, typer.Option(
         "--status", help="QUEUED, PROCESSING, ...; repeat it or separate with commas")] = None,
     job_type: Annotated[str | None, typer.Option("--type")] = None,
-    name: Annotated[str | None, typer.Option(help="name starts with this")] = None,
+    name: Annotated[str | None, typer.Option(help="name starts with (or contains) this")] = None,
+    name_match: Annotated[str | None, typer.Option(help="prefix (the server's default) or contains")] = None,
+    created_after: Annotated[str | None, typer.Option(help="ISO 8601")] = None,
+    created_before: Annotated[str | None, typer.Option(help="ISO 8601")] = None,
+    order: Annotated[str | None, typer.Option(help="newest (default) or oldest")] = None,
     owner: Owner = None,
     limit: Annotated[int | None, typer.Option(min=1)] = None,
     cursor: Annotated[str | None, typer.Option(help="the nextCursor of the page before")] = None,
@@ -129,7 +133,8 @@ def jobs(
     """List jobs, newest first (one page; --cursor for the next)."""
     statuses = [s.strip().upper() for value in status or [] for s in value.split(",") if s.strip()]
     page = api.get("/api/jobs", ownerId=owner, status=",".join(statuses) or None, type=job_type,
-                   name=name, limit=limit, cursor=cursor)
+                   name=name, nameMatch=name_match, createdAfter=created_after,
+                   createdBefore=created_before, order=order, limit=limit, cursor=cursor)
     if as_json:
         print_json(page)
         return

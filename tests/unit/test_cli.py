@@ -119,6 +119,10 @@ def test_batch_request_sends_only_what_was_given():
     (["--owner", "alice", "--limit", "5"], {"ownerId": "alice", "limit": "5"}),
     (["--status", "failed,queued", "--status", "CANCELLED", "--type", "sha256", "--name", "nightly"],
      {"status": "FAILED,QUEUED,CANCELLED", "type": "sha256", "name": "nightly"}),
+    (["--name", "x", "--name-match", "contains", "--created-after", "2026-01-01T00:00:00Z",
+      "--created-before", "2026-02-01T00:00:00Z", "--order", "oldest"],
+     {"name": "x", "nameMatch": "contains", "createdAfter": "2026-01-01T00:00:00Z",
+      "createdBefore": "2026-02-01T00:00:00Z", "order": "oldest"}),
 ])
 def test_jobs_passes_only_the_filters_given(fake, args, query):
     res = invoke("jobs", "--json", *args)
