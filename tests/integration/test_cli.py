@@ -64,6 +64,17 @@ def cli(live, batchlab) -> Callable[..., Result]:
     return lambda *args, **kw: batchlab("--api", live.api_url, *args, **kw)
 
 
+def needs(url: str, path: str, *, param: str | None = None) -> None:
+    """Skip until the endpoint (or GET query parameter) exists: issues 14 and 15 land on
+    other branches. These tests passed with each merged in (h14-core, h15-api), and run
+    once they are."""
+    paths = httpx.get(f"{url}/openapi.json", timeout=30).json()["paths"]
+    if path not in paths:
+        pytest.skip(f"the API has no {path} yet")
+    if param and param not in {p["name"] for p in paths[path]["get"].get("parameters", [])}:
+        pytest.skip(f"GET {path} has no {param} parameter yet")
+
+
 @pytest.fixture(scope="module")
 def keyed(stack: Stack) -> Iterator[str]:
     env = {"BATCHLAB_API_KEYS": json.dumps({TENANT_KEY: f"cli-{RUN}"}),
@@ -103,9 +114,8 @@ def test_submit_from_a_file_then_status_and_watch(cli, owner, tmp_path):
     assert cli("status", job["id"]).json()["status"] == "COMPLETED"
 
 
-def test_jobs_lists_with_the_filters_given(cli, owner):
-    ids = [cli("submit", "sha256", "--payload", '{"text": "x"}', "--owner", owner).json()["id"]
-           for _ in range(2)]
+def test_jobs_lists_a_page_then_the_next(cli, live, owner):
+    ids = [live.submit("sha256", {"text": "x"}, owner=owner)["id"] for _ in range(2)]
     res = cli("jobs", "--owner", owner, "--limit", "1", "--json")
     assert res.code == 0, res.err
     page = res.json()
@@ -171,7 +181,6 @@ def test_operator_commands_need_the_operator_key(batchlab, keyed):
     as_tenant = batchlab("--api", keyed, "--api-key", TENANT_KEY, "dlq", "redrive")
     title = httpx.post(f"{keyed}/api/dlq/redrive", headers={"X-API-Key": TENANT_KEY}).json()["title"]
     assert as_tenant.code == 1 and title in as_tenant.err
-    assert batchlab("--api", keyed, "cost").code == 1  # no key: 401
     # The key from the environment, as BATCHLAB_API_KEY.
     env = {"BATCHLAB_API": keyed, "BATCHLAB_API_KEY": OPERATOR_KEY}
     redrive = batchlab("dlq", "redrive", "--max-messages", "5", extra_env=env)
@@ -190,3 +199,63 @@ def test_bootstrap_runs_core_bootstrap(batchlab, stack):
     assert res.code == 0, res.err
     assert "resources ready" in res.err
 
+
+
+def test_jobs_filters_by_type_name_and_status(cli, live, owner):
+    needs(live.api_url, "/api/jobs", param="type")
+    a = live.submit("sha256", {"text": "x"}, owner=owner)
+    b = live.submit("text-stats", {"text": "x"}, owner=owner)
+    for job in (a, b):
+        live.wait_terminal(job["id"])
+
+    def ids(*args: str) -> list[str]:
+        res = cli("jobs", "--owner", owner, "--json", *args)
+        assert res.code == 0, res.err
+        return [j["id"] for j in res.json()["items"]]
+
+    assert ids("--type", "sha256") == [a["id"]]
+    assert ids("--name", "text-stats", "--status", "completed,failed") == [b["id"]]
+    bad = cli("jobs", "--owner", owner, "--status", "DONE")
+    assert bad.code == 1 and "status" in bad.err
+
+
+def test_dlq_list_needs_the_operator_key(batchlab, keyed):
+    needs(keyed, "/api/dlq")
+    as_tenant = batchlab("--api", keyed, "--api-key", TENANT_KEY, "dlq", "list")
+    assert as_tenant.code == 1 and "403" in as_tenant.err
+    env = {"BATCHLAB_API": keyed, "BATCHLAB_API_KEY": OPERATOR_KEY}
+    listed = batchlab("dlq", "list", "--limit", "5", "--json", extra_env=env)
+    assert listed.code == 0, listed.err
+    assert isinstance(listed.json()["approximateCount"], int)
+
+
+def test_batch_submit_wait_and_results(cli, live, owner, tmp_path):
+    needs(live.api_url, "/api/batches")
+    items = tmp_path / "items.jsonl"
+    items.write_text("".join(json.dumps({"text": t}) + "\n" for t in ("a", "bb", "ccc")))
+    out = tmp_path / "out.jsonl"
+    res = cli("batch", "submit", str(items), "--type", "sha256", "--owner", owner,
+              "--results", str(out), "--timeout", "90")
+    assert res.code == 0, res.err
+    batch = res.json()
+    assert batch["status"] == "COMPLETED" and batch["total"] == 3
+    assert batch["counts"]["COMPLETED"] == 3
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [line["index"] for line in lines] == [0, 1, 2]
+    assert all(line["status"] == "COMPLETED" and line["result"]["bytes"] == i + 1
+               for i, line in enumerate(lines))
+    status = cli("batch", "status", batch["id"])
+    assert status.code == 0 and status.json()["id"] == batch["id"]
+
+
+def test_a_batch_with_a_failed_item_exits_3(cli, live, owner, tmp_path):
+    needs(live.api_url, "/api/batches")
+    items = tmp_path / "items.jsonl"
+    items.write_text(json.dumps({"csv": "a,b\n1,2\n"}) + "\n" + json.dumps({"csv": "\n"}) + "\n")
+    res = cli("batch", "submit", str(items), "--type", "csv-summary", "--owner", owner,
+              "--wait", "--timeout", "90")
+    assert res.code == 3, res.err
+    batch = res.json()
+    assert batch["status"] == "COMPLETED_WITH_FAILURES"
+    assert (batch["counts"]["COMPLETED"], batch["counts"]["FAILED"]) == (1, 1)
+    assert "no header row" in batch["failures"][0]["error"]
