@@ -171,3 +171,35 @@ def test_dev_runs_the_procfile_with_the_runner(monkeypatch, tmp_path):
     assert seen["env"]["API_PORT"] == "8123"
     assert seen["env"]["AWS_ENDPOINT_URL"] == "http://127.0.0.1:4111"
     assert "http://127.0.0.1:8123/" in res.stdout
+
+
+def test_a_large_upload_goes_in_parts_then_is_completed(monkeypatch, tmp_path):
+    data = tmp_path / "big.csv"
+    data.write_bytes(b"h\n" + b"x" * 23)  # 25 bytes: parts of 10, 10 and 5
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path == "/api/uploads":
+            parts = [{"partNumber": n, "url": f"http://s3.test/p{n}", "size": size}
+                     for n, size in ((1, 10), (2, 10), (3, 5))]
+            return httpx.Response(201, json={"kind": "multipart", "key": "uploads/o/k/big.csv",
+                                             "headers": {}, "partSize": 10, "parts": parts,
+                                             "uploadId": "u1", "expiresAt": "2026-01-01T00:00:00Z",
+                                             "completeUrl": "/api/uploads/u1/complete"})
+        if request.method == "PUT":
+            return httpx.Response(200, headers={"ETag": f'"e{request.url.path[-1]}"'})
+        assert request.url.path == "/api/uploads/u1/complete"
+        return httpx.Response(200, json={"key": "uploads/o/k/big.csv", "size": 25})
+
+    monkeypatch.setattr(shared, "Api", lambda url, **kw: Api(
+        url, transport=httpx.MockTransport(answer), **kw))
+    res = invoke("upload", str(data), "--owner", "o")
+    assert res.exit_code == 0, res.output
+    puts = [r for r in seen if r.method == "PUT"]
+    assert b"".join(r.content for r in puts) == data.read_bytes()
+    assert [r.headers["Content-Length"] for r in puts] == ["10", "10", "5"]
+    assert not any("Transfer-Encoding" in r.headers for r in puts)  # S3 wants the length
+    assert json.loads(seen[-1].content) == {"key": "uploads/o/k/big.csv", "parts": [
+        {"partNumber": n, "etag": f'"e{n}"'} for n in (1, 2, 3)]}
+    assert json.loads(res.stdout) == {"key": "uploads/o/k/big.csv", "size": 25}
