@@ -64,6 +64,10 @@ def dev(
     """Run the local stack (moto, API + web app, a worker, Flower) like scripts/run,
     until Ctrl-C; the worker finishes its running job first. Unlike scripts/run it
     installs and builds nothing: run scripts/setup once."""
+    if not (ROOT / "Procfile").exists():
+        # An installed package (pip install ., the image) has no Procfile or web app.
+        typer.echo(f"dev: runs from a BatchLab checkout; there is no Procfile in {ROOT}", err=True)
+        raise typer.Exit(1)
     env = dev_env(api_port=api_port, flower_port=flower_port, sqs_port=sqs_port,
                   dynamodb_port=dynamodb_port, worker_metrics_port=worker_metrics_port)
     os.environ.update(env)  # before core.settings is imported by core.runner
