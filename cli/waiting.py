@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from cli.client import ApiError
@@ -64,14 +65,16 @@ def poll(fetch: Callable[[], dict[str, Any]], *, done: Callable[[dict[str, Any]]
 
 
 def describe_job(job: dict[str, Any]) -> tuple[str, float]:
-    return f"{job.get('name') or job['id']} [bold]{job['status']}[/]", float(job.get("progress") or 0)
+    # Names are the user's text: "[/x]" in one must not be read as rich markup.
+    name = escape(job.get("name") or job["id"])
+    return f"{name} [bold]{job['status']}[/]", float(job.get("progress") or 0)
 
 
 def describe_batch(batch: dict[str, Any]) -> tuple[str, float]:
     counts = batch.get("counts") or {}
     total = batch.get("total")
     finished = sum(counts.get(s, 0) for s in ("COMPLETED", "FAILED", "CANCELLED"))
-    text = (f"{batch.get('name') or batch['id']} [bold]{batch['status']}[/] "
+    text = (f"{escape(batch.get('name') or batch['id'])} [bold]{batch['status']}[/] "
             f"{finished}/{'?' if total is None else total}")
     if counts.get("FAILED"):
         text += f" ([red]{counts['FAILED']} failed[/])"

@@ -203,3 +203,16 @@ def test_a_large_upload_goes_in_parts_then_is_completed(monkeypatch, tmp_path):
     assert json.loads(seen[-1].content) == {"key": "uploads/o/k/big.csv", "parts": [
         {"partNumber": n, "etag": f'"e{n}"'} for n in (1, 2, 3)]}
     assert json.loads(res.stdout) == {"key": "uploads/o/k/big.csv", "size": 25}
+
+
+def test_progress_text_escapes_names():
+    from rich.text import Text
+
+    from cli.waiting import describe_batch, describe_job
+
+    text, percent = describe_job({"id": "j", "name": "nightly [/x] run", "status": "PROCESSING",
+                                  "progress": 40})
+    assert Text.from_markup(text).plain == "nightly [/x] run PROCESSING" and percent == 40
+    text, _ = describe_batch({"id": "b", "name": "[bold", "status": "RUNNING", "total": None,
+                              "counts": {"COMPLETED": 2, "FAILED": 1}, "progress": 0})
+    assert Text.from_markup(text).plain == "[bold RUNNING 3/? (1 failed)"
