@@ -98,7 +98,7 @@ def submit_batch(
         batch = wait_for_batch(api, batch["id"], timeout=timeout)
         if results:
             lines = save_results(api, batch["id"], results)
-            stderr.print(f"{lines} result line(s) written to {results}", highlight=False)
+            stderr.print(f"{lines} result line(s) written to {results}", highlight=False, markup=False)
     finish_batch(batch)
 
 
@@ -126,4 +126,4 @@ def batch_results(
 ) -> None:
     """Save a batch's results so far (one JSON line per item, in item order)."""
     lines = save_results(api, batch_id, output)
-    stderr.print(f"{lines} result line(s) written to {output}", highlight=False)
+    stderr.print(f"{lines} result line(s) written to {output}", highlight=False, markup=False)

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from cli import local
 from cli.batches import batch_app
@@ -54,6 +55,11 @@ def options(
         "--api-key", envvar="BATCHLAB_API_KEY", help="sent as X-API-Key")] = None,
 ) -> None:
     ctx.obj = {"api": api, "api_key": api_key}
+
+
+def cells(*values: object) -> list[Text]:
+    """Table cells as plain text: names and errors are the user's, not rich markup."""
+    return [Text("" if value is None else str(value)) for value in values]
 
 
 def wait_for_job(api: Api, job_id: str, *, timeout: float | None) -> dict[str, Any]:
@@ -140,8 +146,8 @@ def jobs(
         return
     table = Table("id", "name", "type", "owner", "status", "progress", "created", box=None)
     for job in page["items"]:
-        table.add_row(job["id"], job["name"], job["type"], job["ownerId"], job["status"],
-                      f"{job.get('progress', 0)}%", job["createdAt"])
+        table.add_row(*cells(job["id"], job["name"], job["type"], job["ownerId"], job["status"],
+                             f"{job.get('progress', 0)}%", job["createdAt"]))
     stdout.print(table)
     if page.get("nextCursor"):
         stderr.print(f"more: --cursor {page['nextCursor']}", highlight=False, markup=False)
@@ -161,9 +167,9 @@ def dlq_list(
         return
     table = Table("job", "type", "owner", "attempts", "dead-lettered", "last error", box=None)
     for item in page["items"]:
-        table.add_row(item["jobId"], item.get("type") or "", item.get("ownerId") or "",
-                      str(item.get("attempts", "")), item.get("deadLetteredAt") or "",
-                      item.get("lastError") or "")
+        table.add_row(*cells(item["jobId"], item.get("type"), item.get("ownerId"),
+                             item.get("attempts"), item.get("deadLetteredAt"),
+                             item.get("lastError")))
     stdout.print(table)
     stderr.print(f"approximately {page['approximateCount']} message(s) in the DLQ", highlight=False)
 

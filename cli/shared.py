@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from cli.client import Api, ApiError, dumps
 from cli.waiting import GaveUp, stderr
@@ -40,7 +41,7 @@ def handled(command: Callable[..., Any]) -> Callable[..., Any]:
             report_problem(exc)
             raise typer.Exit(EXIT_PROBLEM) from None
         except GaveUp as exc:
-            stderr.print(f"[yellow]{exc}[/]", highlight=False)
+            stderr.print(f"[yellow]{escape(str(exc))}[/]", highlight=False)
             raise typer.Exit(EXIT_GAVE_UP) from None
         finally:
             api.close()
@@ -55,7 +56,7 @@ def handled(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def report_problem(exc: ApiError) -> None:
     status = f" ({exc.status})" if exc.status else ""
-    stderr.print(f"[red]Error{status}:[/] {exc.title}", highlight=False)
+    stderr.print(f"[red]Error{status}:[/] {escape(exc.title)}", highlight=False)
     if exc.detail:
         stderr.print(exc.detail, highlight=False, markup=False)
     for error in exc.errors:

@@ -51,7 +51,9 @@ class FakeApi:
                      for i in range(2)]
             return httpx.Response(200, content="".join(json.dumps(x) + "\n" for x in lines))
         if (method, path) == ("GET", "/api/jobs"):
-            return httpx.Response(200, json={"items": [], "nextCursor": None})
+            job = {"id": "j1", "name": "nightly [/x]", "type": "sha256", "ownerId": "o",
+                   "status": "QUEUED", "progress": 0, "createdAt": "2026-01-01T00:00:00Z"}
+            return httpx.Response(200, json={"items": [job], "nextCursor": None})
         return httpx.Response(404, json={"title": "Not Found", "detail": path, "status": 404},
                               headers={"Content-Type": "application/problem+json"})
 
@@ -216,3 +218,9 @@ def test_progress_text_escapes_names():
     text, _ = describe_batch({"id": "b", "name": "[bold", "status": "RUNNING", "total": None,
                               "counts": {"COMPLETED": 2, "FAILED": 1}, "progress": 0})
     assert Text.from_markup(text).plain == "[bold RUNNING 3/? (1 failed)"
+
+
+def test_the_jobs_table_shows_names_as_they_are(fake):
+    res = invoke("jobs")
+    assert res.exit_code == 0, res.output
+    assert "nightly [/x]" in res.stdout
