@@ -117,6 +117,13 @@ def batch_status(
         print_json(api.get(f"/api/batches/{batch_id}"))
 
 
+@batch_app.command("cancel")
+@handled
+def batch_cancel(api: Api, batch_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
+    """Cancel a batch: its queued jobs never run, running ones stop at their next check."""
+    print_json(api.post(f"/api/batches/{batch_id}/cancel"))
+
+
 @batch_app.command("results")
 @handled
 def batch_results(

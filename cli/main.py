@@ -121,6 +121,13 @@ def status(
 
 @app.command()
 @handled
+def cancel(api: Api, job_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
+    """Cancel a job (409 problem if it already ended); print it as JSON."""
+    print_json(api.post(f"/api/jobs/{job_id}/cancel"))
+
+
+@app.command()
+@handled
 def jobs(
     api: Api,
     status: Annotated[list[str] | None, typer.Option(

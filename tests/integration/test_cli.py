@@ -174,7 +174,8 @@ def test_timeout_while_waiting_exits_4(cli, live, owner):
         res = cli("status", slow["id"], "--watch", "--timeout", "0.5")
         assert res.code == 4 and "gave up waiting" in res.err
     finally:
-        live.http.post(f"/api/jobs/{slow['id']}/cancel")
+        cancelled = cli("cancel", slow["id"])
+    assert cancelled.code == 0 and cancelled.json()["status"] == "CANCELLED"
 
 
 def test_operator_commands_need_the_operator_key(batchlab, keyed):

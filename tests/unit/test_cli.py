@@ -44,6 +44,8 @@ class FakeApi:
         if (method, path) == ("GET", f"/api/batches/{BATCH_ID}"):
             self.polls += 1
             return httpx.Response(200, json=self.batch("RUNNING" if self.polls < 2 else "COMPLETED"))
+        if (method, path) == ("POST", f"/api/batches/{BATCH_ID}/cancel"):
+            return httpx.Response(200, json=self.batch("CANCELLED"))
         if (method, path) == ("GET", f"/api/batches/{BATCH_ID}/results"):
             return httpx.Response(307, headers={"Location": "http://s3.test/bucket/results"})
         if (method, path) == ("GET", "/bucket/results"):
@@ -224,3 +226,10 @@ def test_the_jobs_table_shows_names_as_they_are(fake):
     res = invoke("jobs")
     assert res.exit_code == 0, res.output
     assert "nightly [/x]" in res.stdout
+
+
+def test_batch_cancel_posts_to_the_contracts_path(fake):
+    res = invoke("batch", "cancel", BATCH_ID)
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["status"] == "CANCELLED"
+    assert len(fake.sent("POST", f"/api/batches/{BATCH_ID}/cancel")) == 1
