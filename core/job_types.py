@@ -375,3 +375,11 @@ def simulate(payload: SimulatePayload, ctx: JobContext) -> dict[str, Any]:
     if payload.result_bytes:
         result["data"] = "x" * payload.result_bytes
     return result
+
+
+# Teams' own types (BATCHLAB_JOB_MODULES, entry points "batchlab.job_types"; issue 16),
+# imported once the built-ins are in: every process that validates or runs jobs (API,
+# workers, tools) imports this module, so all of them get the same registry.
+from core.plugins.loader import load_job_modules  # noqa: E402 - needs job_type defined
+
+load_job_modules()

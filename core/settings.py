@@ -7,10 +7,10 @@ same code talks to moto locally and to real AWS when they are unset.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     # Queue URLs are normally resolved once with GetQueueUrl; set them to skip that call.
     queue_url: str | None = None
     dlq_url: str | None = None
+
+    # Job types from your own package (README "Your own job types"): modules the API and
+    # the workers import at start-up (core/plugins), where @job_type registers them.
+    # Comma-separated, not JSON (NoDecode), so `BATCHLAB_JOB_MODULES=acme.jobs` just works.
+    job_modules: Annotated[list[str], NoDecode] = []
 
     # Worker
     worker_prefetch: int = Field(default=10, ge=1, le=10)
@@ -158,6 +163,13 @@ class Settings(BaseSettings):
     api_aws_connect_timeout: float = 0.5
     api_aws_read_timeout: float = 2.5
     api_aws_max_attempts: int = Field(default=1, ge=1)
+
+    @field_validator("job_modules", mode="before")
+    @classmethod
+    def _split_modules(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [name.strip() for name in value.split(",") if name.strip()]
+        return value
 
     @model_validator(mode="after")
     def _dlq_differs(self) -> Settings:
