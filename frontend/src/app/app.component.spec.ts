@@ -35,6 +35,8 @@ describe('AppComponent', () => {
       ['New job', '/new'],
       ['My jobs', '/jobs'],
       ['Queues', '/queues'],
+      ['Charts', '/charts'],
+      ['Dead letters', '/dlq'],
     ]);
   });
 
