@@ -1,14 +1,15 @@
 import { ChangeDetectionStrategy, Component, computed, DestroyRef, inject, signal } from '@angular/core';
 import { takeUntilDestroyed, toObservable } from '@angular/core/rxjs-interop';
+import { DatePipe } from '@angular/common';
 import { RouterLink } from '@angular/router';
-import { combineLatest, startWith, Subject, switchMap, takeWhile } from 'rxjs';
+import { combineLatest, startWith, Subject, switchMap, tap } from 'rxjs';
 
 import { toApiError } from '../../core/interceptors/problem.interceptor';
 import { DeadLetterList, Redrive } from '../../core/models/dlq.model';
 import { ApiError } from '../../core/models/problem.model';
 import { ApiKeyService } from '../../core/services/api-key.service';
 import { DlqApiService } from '../../core/services/dlq-api.service';
-import { PollingService, toOutcome } from '../../core/services/polling.service';
+import { toOutcome } from '../../core/services/polling.service';
 import { CopyButtonComponent } from '../../shared/copy-button/copy-button.component';
 import { RelativeTimeComponent } from '../../shared/relative-time/relative-time.component';
 
@@ -18,19 +19,21 @@ export const DLQ_PAGE_SIZE = 50;
 /**
  * Dead letters (`/dlq`, operator role, issue 15): the jobs whose messages the jobs queue
  * gave up on, with their last error, and redrive of one or all (back to the jobs queue,
- * the job QUEUED again). Polls `GET /api/dlq`; a tenant key gets 403, which stops polling
- * until the API key changes.
+ * the job QUEUED again).
+ *
+ * Loaded on open, on Refresh and after each redrive, but NOT polled: SQS has no peek, so
+ * `GET /api/dlq` receives the messages and hides them for a few seconds; polling every 5 s
+ * would keep them hidden from a redrive most of the time. A tenant key gets 403.
  */
 @Component({
   selector: 'app-dlq',
-  imports: [RouterLink, CopyButtonComponent, RelativeTimeComponent],
+  imports: [DatePipe, RouterLink, CopyButtonComponent, RelativeTimeComponent],
   templateUrl: './dlq.component.html',
   styleUrl: './dlq.component.css',
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
 export class DlqComponent {
   private readonly dlqApi = inject(DlqApiService);
-  private readonly polling = inject(PollingService);
   private readonly destroyRef = inject(DestroyRef);
   private readonly refresh$ = new Subject<void>();
 
@@ -40,7 +43,8 @@ export class DlqComponent {
   protected readonly confirmingAll = signal(false);
   protected readonly message = signal<string | null>(null);
   protected readonly actionError = signal<string | null>(null);
-  protected readonly intervalSeconds = this.polling.intervalMs / 1000;
+  protected readonly loading = signal(false);
+  protected readonly loadedAt = signal<Date | null>(null);
 
   protected readonly forbidden = computed(() => {
     const status = this.loadError()?.status;
@@ -52,7 +56,7 @@ export class DlqComponent {
       return null;
     }
     const reason = error.status === 0 ? 'the server cannot be reached' : error.detail;
-    return `Could not load the dead letters (${reason}). Retrying every ${this.intervalSeconds} s…`;
+    return `Could not load the dead letters (${reason}). Try Refresh.`;
   });
   protected readonly count = computed(() => this.list()?.approximateCount ?? 0);
   protected readonly isEmpty = computed(() => this.list() !== null && this.list()!.items.length === 0);
@@ -60,15 +64,13 @@ export class DlqComponent {
   constructor() {
     combineLatest([toObservable(inject(ApiKeyService).apiKey), this.refresh$.pipe(startWith(undefined))])
       .pipe(
-        switchMap(() =>
-          this.polling
-            .pollWhileVisible(() => toOutcome(this.dlqApi.list(DLQ_PAGE_SIZE)))
-            // Refused (tenant key): asking again every 5 s would only be refused again.
-            .pipe(takeWhile((o) => o.ok || (o.error.status !== 401 && o.error.status !== 403), true)),
-        ),
+        tap(() => this.loading.set(true)),
+        switchMap(() => toOutcome(this.dlqApi.list(DLQ_PAGE_SIZE))),
         takeUntilDestroyed(),
       )
       .subscribe((outcome) => {
+        this.loading.set(false);
+        this.loadedAt.set(new Date());
         if (outcome.ok) {
           this.list.set(outcome.value);
           this.loadError.set(null);
@@ -76,6 +78,10 @@ export class DlqComponent {
           this.loadError.set(outcome.error);
         }
       });
+  }
+
+  protected refresh(): void {
+    this.refresh$.next();
   }
 
   protected redriveOne(jobId: string): void {
