@@ -13,6 +13,7 @@ import { ChangeDetectionStrategy, Component, input, signal } from '@angular/core
   >{{ copied() ? 'Copied' : 'Copy' }}</button>`,
   styles: `
     .copy-btn {
+      margin-left: 0.4rem;
       padding: 0.1rem 0.45rem;
       border: 1px solid var(--border);
       border-radius: 4px;
