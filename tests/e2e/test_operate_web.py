@@ -82,6 +82,18 @@ def test_filter_by_type_and_status_survives_a_reload(live, page):  # noqa: F811
     assert page.get_by_test_id("status-filter").input_value() == "FAILED"
     page.screenshot(path=SHOTS / "my-jobs-filtered.png", full_page=True)
 
+    # Bulk retry by the same filter: a dry-run count first, then the action.
+    bulk = page.get_by_test_id("bulk-actions")
+    bulk.locator("summary").click()
+    bulk.get_by_test_id("bulk-action").select_option("retry")
+    bulk.get_by_test_id("bulk-count").click()
+    assert "1 job(s) match" in bulk.get_by_test_id("bulk-matched").inner_text()
+    assert live.http.get(f"/api/jobs/{failed}").json()["status"] == "FAILED"  # a dry run acts on nothing
+    bulk.get_by_test_id("bulk-execute").click()
+    bulk.get_by_test_id("bulk-done").filter(has_text="Retried 1 job(s)").wait_for()
+    history = live.http.get(f"/api/jobs/{failed}").json()["history"]
+    assert any("bulk" in (h.get("note") or "").lower() for h in history), history
+
     # The JobId box goes straight to the job.
     page.get_by_test_id("job-id-search").fill(ok_sha)
     page.get_by_test_id("job-id-go").click()

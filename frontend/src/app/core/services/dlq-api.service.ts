@@ -12,7 +12,9 @@ export class DlqApiService {
   private readonly baseUrl = `${API_BASE_URL}/dlq`;
 
   list(limit = 50): Observable<DeadLetterList> {
-    return this.http.get<DeadLetterList>(this.baseUrl, { params: new HttpParams().set('limit', limit) });
+    return this.http.get<DeadLetterList>(this.baseUrl, {
+      params: new HttpParams().set('limit', limit),
+    });
   }
 
   redriveOne(jobId: string): Observable<Redrive> {

@@ -30,7 +30,9 @@ export class JobApiService {
    */
   createJob(request: CreateJobRequest, idempotencyKey: string | null = null): Observable<Job> {
     const headers =
-      idempotencyKey === null ? undefined : new HttpHeaders({ [IDEMPOTENCY_KEY_HEADER]: idempotencyKey });
+      idempotencyKey === null
+        ? undefined
+        : new HttpHeaders({ [IDEMPOTENCY_KEY_HEADER]: idempotencyKey });
     return this.http.post<Job>(this.baseUrl, request, { headers });
   }
 
@@ -39,7 +41,10 @@ export class JobApiService {
   }
 
   listJobs(query: JobListQuery): Observable<JobPage> {
-    let params = filterParams(new HttpParams().set('ownerId', query.ownerId).set('limit', query.limit), query);
+    let params = filterParams(
+      new HttpParams().set('ownerId', query.ownerId).set('limit', query.limit),
+      query,
+    );
     if (query.cursor !== null) {
       params = params.set('cursor', query.cursor);
     }

@@ -93,19 +93,27 @@ describe('PollingService', () => {
   describe('back-off (issue 15)', () => {
     beforeEach(() => {
       TestBed.resetTestingModule();
-      TestBed.configureTestingModule({ providers: [{ provide: POLL_INTERVAL_MS, useValue: 5000 }] });
+      TestBed.configureTestingModule({
+        providers: [{ provide: POLL_INTERVAL_MS, useValue: 5000 }],
+      });
       service = TestBed.inject(PollingService);
     });
 
     /** The times (ms since subscribing) at which requests were sent during `totalMs`. */
-    function requestTimes(totalMs: number, requestFn: () => Observable<unknown> = request): number[] {
+    function requestTimes(
+      totalMs: number,
+      requestFn: () => Observable<unknown> = request,
+    ): number[] {
       const times: number[] = [];
       let now = 0;
       subscription = service
-        .pollWhileVisible(() => {
-          times.push(now);
-          return requestFn();
-        }, { backoff: true })
+        .pollWhileVisible(
+          () => {
+            times.push(now);
+            return requestFn();
+          },
+          { backoff: true },
+        )
         .subscribe();
       while (now < totalMs) {
         now += 100;

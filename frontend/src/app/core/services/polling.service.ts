@@ -1,16 +1,5 @@
 import { inject, Injectable, InjectionToken } from '@angular/core';
-import {
-  catchError,
-  defer,
-  EMPTY,
-  map,
-  Observable,
-  of,
-  repeat,
-  switchMap,
-  tap,
-  timer,
-} from 'rxjs';
+import { catchError, defer, EMPTY, map, Observable, of, repeat, switchMap, tap, timer } from 'rxjs';
 
 import { toApiError } from '../interceptors/problem.interceptor';
 import { Outcome } from '../models/outcome.model';

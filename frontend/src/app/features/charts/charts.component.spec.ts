@@ -1,5 +1,9 @@
 import { provideHttpClient, withInterceptors } from '@angular/common/http';
-import { HttpTestingController, provideHttpClientTesting, TestRequest } from '@angular/common/http/testing';
+import {
+  HttpTestingController,
+  provideHttpClientTesting,
+  TestRequest,
+} from '@angular/common/http/testing';
 import { ComponentFixture, TestBed } from '@angular/core/testing';
 import { ChartConfiguration, ChartData } from 'chart.js';
 
@@ -51,7 +55,8 @@ describe('ChartsComponent (issue 15)', () => {
   const settle = (): Promise<void> => fixture.whenStable();
   const expectSeries = (): TestRequest => httpMock.expectOne((r) => r.url === '/api/charts');
   const chartOn = (testId: string): FakeChart => charts.find((c) => c.canvas === byTestId(testId))!;
-  const data = (testId: string, i: number): unknown[] => chartOn(testId).data.datasets[i].data as unknown[];
+  const data = (testId: string, i: number): unknown[] =>
+    chartOn(testId).data.datasets[i].data as unknown[];
 
   beforeEach(async () => {
     useFakeIntervals();
@@ -109,7 +114,9 @@ describe('ChartsComponent (issue 15)', () => {
     expect(data('chart-times', 0)).toEqual([50, 40]);
     expect(data('chart-times', 3)).toEqual([15, 12]);
     expect(byTestId('charts-totals')?.textContent).toContain('50 completed and 2 failed');
-    expect(byTestId('chart-counts')?.getAttribute('aria-label')).toContain('50 completed, 2 failed');
+    expect(byTestId('chart-counts')?.getAttribute('aria-label')).toContain(
+      '50 completed, 2 failed',
+    );
     expect(byTestId('chart-counts')?.getAttribute('data-points')).toBe('3');
   });
 
@@ -128,7 +135,9 @@ describe('ChartsComponent (issue 15)', () => {
     expectSeries().flush({ minutes: SERIES });
     await settle();
     vi.advanceTimersByTime(INTERVAL);
-    expectSeries().flush({ minutes: [...SERIES, minute('2026-01-01T10:02:00Z', { completed: 5 })] });
+    expectSeries().flush({
+      minutes: [...SERIES, minute('2026-01-01T10:02:00Z', { completed: 5 })],
+    });
     await settle();
     expect(charts.length).toBe(3);
     expect(data('chart-counts', 0)).toEqual([20, 30, 5]);
@@ -138,7 +147,9 @@ describe('ChartsComponent (issue 15)', () => {
   });
 
   it('says when a tenant gets no queue depth', async () => {
-    expectSeries().flush({ minutes: [minute('2026-01-01T10:00:00Z', { queueDepth: null, completed: 1 })] });
+    expectSeries().flush({
+      minutes: [minute('2026-01-01T10:00:00Z', { queueDepth: null, completed: 1 })],
+    });
     await settle();
     expect(el().textContent).toContain('Queue depth is shown to operators only');
   });

@@ -122,13 +122,16 @@ export class ChartsComponent {
       charts.depth.data.labels = view.labels;
       charts.depth.data.datasets[0].data = view.queueDepth;
       charts.times.data.labels = view.labels;
-      const series = times ? [times.waitP50, times.waitP95, times.runP50, times.runP95] : [[], [], [], []];
+      const series = times
+        ? [times.waitP50, times.waitP95, times.runP50, times.runP95]
+        : [[], [], [], []];
       series.forEach((data, i) => (charts.times.data.datasets[i].data = data));
       for (const [name, chart] of Object.entries(charts)) {
         chart.update('none');
         // What was drawn, for tests and curious users: points with a value.
         const points = chart.data.datasets.reduce(
-          (sum, d) => sum + (d.data as (number | null)[]).filter((v) => v !== null && v !== 0).length,
+          (sum, d) =>
+            sum + (d.data as (number | null)[]).filter((v) => v !== null && v !== 0).length,
           0,
         );
         this.canvasOf(name).setAttribute('data-points', String(points));
@@ -167,7 +170,10 @@ export class ChartsComponent {
       },
       options: {
         ...common,
-        scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } },
+        scales: {
+          x: { stacked: true },
+          y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } },
+        },
       },
     };
     const depth: ChartConfiguration = {
@@ -175,12 +181,22 @@ export class ChartsComponent {
       data: {
         labels: [],
         datasets: [
-          { label: 'Messages waiting', data: [], borderColor: COLORS.depth, backgroundColor: COLORS.depth, spanGaps: true },
+          {
+            label: 'Messages waiting',
+            data: [],
+            borderColor: COLORS.depth,
+            backgroundColor: COLORS.depth,
+            spanGaps: true,
+          },
         ],
       },
       options: { ...common, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
     };
-    const line = (label: string, color: string, dashed: boolean): ChartConfiguration['data']['datasets'][number] => ({
+    const line = (
+      label: string,
+      color: string,
+      dashed: boolean,
+    ): ChartConfiguration['data']['datasets'][number] => ({
       label,
       data: [],
       borderColor: color,

@@ -1,5 +1,9 @@
 import { provideHttpClient, withInterceptors } from '@angular/common/http';
-import { HttpTestingController, provideHttpClientTesting, TestRequest } from '@angular/common/http/testing';
+import {
+  HttpTestingController,
+  provideHttpClientTesting,
+  TestRequest,
+} from '@angular/common/http/testing';
 import { ComponentFixture, TestBed } from '@angular/core/testing';
 import { provideRouter } from '@angular/router';
 
@@ -22,7 +26,14 @@ const LIST: DeadLetterList = {
       attempts: 3,
       deadLetteredAt: '2026-01-01T10:00:00Z',
     },
-    { jobId: 'job-bbbbbbbb-2', type: 'sha256', ownerId: 'bob', lastError: null, attempts: 1, deadLetteredAt: null },
+    {
+      jobId: 'job-bbbbbbbb-2',
+      type: 'sha256',
+      ownerId: 'bob',
+      lastError: null,
+      attempts: 1,
+      deadLetteredAt: null,
+    },
   ],
 };
 
@@ -34,7 +45,8 @@ describe('DlqComponent (issue 15)', () => {
   const byTestId = <T extends HTMLElement = HTMLElement>(id: string): T | null =>
     el().querySelector<T>(`[data-testid="${id}"]`);
   const settle = (): Promise<void> => fixture.whenStable();
-  const expectList = (): TestRequest => httpMock.expectOne((r) => r.url === '/api/dlq' && r.method === 'GET');
+  const expectList = (): TestRequest =>
+    httpMock.expectOne((r) => r.url === '/api/dlq' && r.method === 'GET');
 
   beforeEach(async () => {
     useFakeIntervals();
@@ -65,8 +77,13 @@ describe('DlqComponent (issue 15)', () => {
     expectList().flush(LIST);
     await settle();
     const rows = Array.from(el().querySelectorAll('[data-testid="dlq-row"]'));
-    expect(rows.map((r) => r.getAttribute('data-job-id'))).toEqual(['job-aaaaaaaa-1', 'job-bbbbbbbb-2']);
-    expect(rows[0].querySelector('[data-testid="dlq-last-error"]')?.textContent).toContain('simulated failure');
+    expect(rows.map((r) => r.getAttribute('data-job-id'))).toEqual([
+      'job-aaaaaaaa-1',
+      'job-bbbbbbbb-2',
+    ]);
+    expect(rows[0].querySelector('[data-testid="dlq-last-error"]')?.textContent).toContain(
+      'simulated failure',
+    );
     expect(rows[0].querySelector('a')?.getAttribute('href')).toBe('/jobs/job-aaaaaaaa-1');
     expect(byTestId('dlq-count')?.textContent).toContain('About 2');
     // GET /api/dlq hides the messages for a moment (SQS has no peek): no polling.
@@ -83,7 +100,9 @@ describe('DlqComponent (issue 15)', () => {
   it('redrives one job and refreshes at once', async () => {
     expectList().flush(LIST);
     await settle();
-    el().querySelector<HTMLButtonElement>('[data-testid="dlq-row"] [data-testid="redrive-one"]')!.click();
+    el()
+      .querySelector<HTMLButtonElement>('[data-testid="dlq-row"] [data-testid="redrive-one"]')!
+      .click();
     await settle();
     const req = httpMock.expectOne('/api/dlq/job-aaaaaaaa-1/redrive');
     expect(req.request.method).toBe('POST');
@@ -102,14 +121,19 @@ describe('DlqComponent (issue 15)', () => {
     expect(byTestId('redrive-all-confirm')?.textContent).toContain('Redrive all 2');
     byTestId<HTMLButtonElement>('redrive-all-yes')!.click();
     await settle();
-    httpMock.expectOne((r) => r.url === '/api/dlq/redrive' && r.method === 'POST').flush({ moved: 2, jobIds: [] });
+    httpMock
+      .expectOne((r) => r.url === '/api/dlq/redrive' && r.method === 'POST')
+      .flush({ moved: 2, jobIds: [] });
     await settle();
     expect(byTestId('dlq-message')?.textContent).toContain('Redrove 2 job(s)');
     expectList().flush({ approximateCount: 0, items: [] });
   });
 
   it('tells a tenant the page is for operators, and loads again when the key changes', async () => {
-    expectList().flush(problem(403, { detail: 'operators only' }), { status: 403, statusText: 'Forbidden' });
+    expectList().flush(problem(403, { detail: 'operators only' }), {
+      status: 403,
+      statusText: 'Forbidden',
+    });
     await settle();
     expect(byTestId('dlq-forbidden')).not.toBeNull();
     expect(byTestId('dlq-error')).toBeNull();

@@ -1,4 +1,11 @@
-import { ChangeDetectionStrategy, Component, computed, DestroyRef, inject, signal } from '@angular/core';
+import {
+  ChangeDetectionStrategy,
+  Component,
+  computed,
+  DestroyRef,
+  inject,
+  signal,
+} from '@angular/core';
 import { takeUntilDestroyed, toObservable } from '@angular/core/rxjs-interop';
 import { DatePipe } from '@angular/common';
 import { RouterLink } from '@angular/router';
@@ -59,10 +66,15 @@ export class DlqComponent {
     return `Could not load the dead letters (${reason}). Try Refresh.`;
   });
   protected readonly count = computed(() => this.list()?.approximateCount ?? 0);
-  protected readonly isEmpty = computed(() => this.list() !== null && this.list()!.items.length === 0);
+  protected readonly isEmpty = computed(
+    () => this.list() !== null && this.list()!.items.length === 0,
+  );
 
   constructor() {
-    combineLatest([toObservable(inject(ApiKeyService).apiKey), this.refresh$.pipe(startWith(undefined))])
+    combineLatest([
+      toObservable(inject(ApiKeyService).apiKey),
+      this.refresh$.pipe(startWith(undefined)),
+    ])
       .pipe(
         tap(() => this.loading.set(true)),
         switchMap(() => toOutcome(this.dlqApi.list(DLQ_PAGE_SIZE))),

@@ -13,7 +13,7 @@ import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
 import { FormsModule } from '@angular/forms';
 
 import { toApiError } from '../../core/interceptors/problem.interceptor';
-import { BulkActionName, BulkResult, JobFilter } from '../../core/models/job.model';
+import { BulkActionName, BulkRequest, BulkResult, JobFilter } from '../../core/models/job.model';
 import { JobApiService } from '../../core/services/job-api.service';
 
 /** Most jobs one bulk action may touch (the API's bound). */
@@ -58,9 +58,15 @@ export class BulkActionsComponent {
     const parts = [
       filter.status ? `status ${filter.status}` : 'any status',
       filter.type ? `type ${filter.type}` : null,
-      filter.name ? `name ${filter.nameMatch === 'contains' ? 'containing' : 'starting with'} “${filter.name}”` : null,
-      filter.createdAfter ? `created after ${new Date(filter.createdAfter).toLocaleString()}` : null,
-      filter.createdBefore ? `created before ${new Date(filter.createdBefore).toLocaleString()}` : null,
+      filter.name
+        ? `name ${filter.nameMatch === 'contains' ? 'containing' : 'starting with'} “${filter.name}”`
+        : null,
+      filter.createdAfter
+        ? `created after ${new Date(filter.createdAfter).toLocaleString()}`
+        : null,
+      filter.createdBefore
+        ? `created before ${new Date(filter.createdBefore).toLocaleString()}`
+        : null,
     ];
     return parts.filter((p) => p !== null).join(', ');
   });
@@ -109,7 +115,7 @@ export class BulkActionsComponent {
     this.jobApi
       .bulk({
         action: this.action(),
-        filter: { ...filter, ownerId: this.ownerId() },
+        filter: bulkFilter(filter, this.ownerId()),
         dryRun,
         limit: BULK_LIMIT,
         ...(dryRun ? {} : { expectedCount: counted!.matched }),
@@ -138,4 +144,19 @@ export class BulkActionsComponent {
         },
       });
   }
+}
+
+/** The list filter as the bulk body takes it: set fields only, and no `order` (a bulk
+ * action has none; the API refuses unknown fields). */
+export function bulkFilter(filter: JobFilter, ownerId: string): BulkRequest['filter'] {
+  const body: BulkRequest['filter'] = { ownerId };
+  if (filter.status) body.status = filter.status;
+  if (filter.type) body.type = filter.type;
+  if (filter.name) {
+    body.name = filter.name;
+    body.nameMatch = filter.nameMatch;
+  }
+  if (filter.createdAfter) body.createdAfter = filter.createdAfter;
+  if (filter.createdBefore) body.createdBefore = filter.createdBefore;
+  return body;
 }

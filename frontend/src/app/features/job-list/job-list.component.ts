@@ -2,7 +2,18 @@ import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@a
 import { takeUntilDestroyed, toObservable, toSignal } from '@angular/core/rxjs-interop';
 import { FormControl, FormGroup, ReactiveFormsModule } from '@angular/forms';
 import { ActivatedRoute, Router, RouterLink } from '@angular/router';
-import { catchError, combineLatest, debounce, EMPTY, map, of, startWith, Subject, switchMap, timer } from 'rxjs';
+import {
+  catchError,
+  combineLatest,
+  debounce,
+  EMPTY,
+  map,
+  of,
+  startWith,
+  Subject,
+  switchMap,
+  timer,
+} from 'rxjs';
 
 import {
   EMPTY_JOB_FILTER,
@@ -26,7 +37,14 @@ import { formatDuration } from '../../shared/relative-time/relative-time';
 import { RelativeTimeComponent } from '../../shared/relative-time/relative-time.component';
 import { StatusBadgeComponent } from '../../shared/status-badge/status-badge.component';
 import { BulkActionsComponent } from './bulk-actions.component';
-import { filterKey, fromLocalInput, ListState, parseListParams, toListParams, toLocalInput } from './list-params';
+import {
+  filterKey,
+  fromLocalInput,
+  ListState,
+  parseListParams,
+  toListParams,
+  toLocalInput,
+} from './list-params';
 
 /** A row of the list, ready for display. */
 export interface JobRow {
@@ -149,7 +167,9 @@ export class JobListComponent {
   protected readonly loading = computed(() => this.loaded()?.query !== this.query());
   protected readonly pageNumber = computed(() => this.state().page);
   protected readonly hasPrevious = computed(() => this.state().page > 1);
-  protected readonly isFiltered = computed(() => filterKey(this.filter()) !== filterKey(EMPTY_JOB_FILTER));
+  protected readonly isFiltered = computed(
+    () => filterKey(this.filter()) !== filterKey(EMPTY_JOB_FILTER),
+  );
   protected readonly nextCursor = computed(() =>
     this.loading() ? null : (this.loaded()?.page.nextCursor ?? null),
   );
@@ -170,7 +190,10 @@ export class JobListComponent {
       .subscribe((filter) => this.filters.setValue(toForm(filter), { emitEvent: false }));
     this.filters.valueChanges
       // debounce(timer) rather than debounceTime: same effect, and it runs on timers alone.
-      .pipe(debounce(() => timer(FILTER_DEBOUNCE_MS)), takeUntilDestroyed())
+      .pipe(
+        debounce(() => timer(FILTER_DEBOUNCE_MS)),
+        takeUntilDestroyed(),
+      )
       .subscribe(() => this.applyFilter(fromForm(this.filters.getRawValue())));
 
     combineLatest([toObservable(this.query), this.refresh$.pipe(startWith(undefined))])

@@ -4,7 +4,13 @@ import { ComponentFixture, TestBed } from '@angular/core/testing';
 import { provideRouter } from '@angular/router';
 import { Title } from '@angular/platform-browser';
 
-import { JOB_ID, makeJob, problem, setDocumentVisibility, useFakeIntervals } from '../../../testing/fixtures';
+import {
+  JOB_ID,
+  makeJob,
+  problem,
+  setDocumentVisibility,
+  useFakeIntervals,
+} from '../../../testing/fixtures';
 import { problemInterceptor } from '../../core/interceptors/problem.interceptor';
 import { POLL_BACKOFF_MS, POLL_INTERVAL_MS } from '../../core/services/polling.service';
 import { JobStatusComponent } from './job-status.component';
@@ -74,8 +80,15 @@ describe('JobStatusComponent', () => {
     expect(byTestId('job-status')?.classList).toContain('status-processing');
     expect(text('job-id')).toBe(JOB_ID);
     expect(text('job-attempts')).toBe('2 / 3');
-    const entries = Array.from(byTestId('job-timeline')!.querySelectorAll('[data-testid="timeline-entry"]'));
-    expect(entries.map((e) => e.getAttribute('data-status'))).toEqual(['QUEUED', 'PROCESSING', 'QUEUED', 'PROCESSING']);
+    const entries = Array.from(
+      byTestId('job-timeline')!.querySelectorAll('[data-testid="timeline-entry"]'),
+    );
+    expect(entries.map((e) => e.getAttribute('data-status'))).toEqual([
+      'QUEUED',
+      'PROCESSING',
+      'QUEUED',
+      'PROCESSING',
+    ]);
     expect(entries[2].textContent).toContain('retry 1: worker lost');
     expect(byTestId('job-progress')?.getAttribute('aria-valuenow')).toBe('40');
     expect(byTestId('cancel-job')).not.toBeNull();
@@ -89,9 +102,9 @@ describe('JobStatusComponent', () => {
     expect(text('job-status')).toBe('PROCESSING');
 
     await advance(INTERVAL);
-    httpMock.expectOne(URL).flush(
-      makeJob({ status: 'COMPLETED', attempts: 1, progress: 100, result: { words: 2 } }),
-    );
+    httpMock
+      .expectOne(URL)
+      .flush(makeJob({ status: 'COMPLETED', attempts: 1, progress: 100, result: { words: 2 } }));
     await settle();
     expect(text('job-status')).toBe('COMPLETED');
     expect(JSON.parse(text('job-result'))).toEqual({ words: 2 });
@@ -103,7 +116,9 @@ describe('JobStatusComponent', () => {
   });
 
   it('shows the error of a FAILED job and stops polling', async () => {
-    httpMock.expectOne(URL).flush(makeJob({ status: 'FAILED', attempts: 3, error: 'ValueError: boom' }));
+    httpMock
+      .expectOne(URL)
+      .flush(makeJob({ status: 'FAILED', attempts: 3, error: 'ValueError: boom' }));
     await settle();
     expect(text('job-error')).toBe('ValueError: boom');
     expect(byTestId('job-result')).toBeNull();
@@ -230,9 +245,9 @@ describe('JobStatusComponent', () => {
 
   it('links "Download result" to the presigned URL of a result kept in S3', async () => {
     const url = 'http://s3.local/batchlab-data/jobs/x/result-1.json?X-Amz-Signature=abc';
-    httpMock.expectOne(URL).flush(
-      makeJob({ status: 'COMPLETED', result: null, resultUrl: url, resultBytes: 1048586 }),
-    );
+    httpMock
+      .expectOne(URL)
+      .flush(makeJob({ status: 'COMPLETED', result: null, resultUrl: url, resultBytes: 1048586 }));
     await settle();
     const link = byTestId('download-result') as HTMLAnchorElement;
     expect(link.tagName).toBe('A');
@@ -249,7 +264,9 @@ describe('JobStatusComponent', () => {
   });
 
   it('loads a payload kept apart from the job on request', async () => {
-    httpMock.expectOne(URL).flush(makeJob({ status: 'COMPLETED', payload: null, payloadBytes: 61440 }));
+    httpMock
+      .expectOne(URL)
+      .flush(makeJob({ status: 'COMPLETED', payload: null, payloadBytes: 61440 }));
     await settle();
     expect(byTestId('job-payload-json')).toBeNull();
     (byTestId('load-payload') as HTMLButtonElement).click();
@@ -279,29 +296,34 @@ describe('JobStatusComponent', () => {
       httpMock.expectNone(`${URL}/cancel`);
     });
 
-    it.each(['FAILED', 'CANCELLED'] as const)('retries a %s job and polls it again', async (status) => {
-      httpMock.expectOne(URL).flush(makeJob({ status, attempts: 3, error: status === 'FAILED' ? 'boom' : null }));
-      await settle();
-      await advance(INTERVAL * 3);
-      httpMock.expectNone(URL);
-      expect(byTestId('cancel-job')).toBeNull();
-      byTestId('retry-job')!.click();
-      await settle();
-      const req = httpMock.expectOne(`${URL}/retry`);
-      expect(req.request.method).toBe('POST');
-      req.flush(makeJob({ status: 'QUEUED', attempts: 0 }));
-      await settle();
-      expect(text('job-status')).toBe('QUEUED');
-      expect(byTestId('retry-job')).toBeNull();
-      // Polling starts again (it had stopped at the terminal status).
-      httpMock.expectOne(URL).flush(makeJob({ status: 'PROCESSING' }));
-      await advance(INTERVAL);
-      httpMock.expectOne(URL).flush(makeJob({ status: 'COMPLETED', result: {} }));
-      await settle();
-      expect(text('job-status')).toBe('COMPLETED');
-      await advance(INTERVAL * 3);
-      httpMock.expectNone(URL);
-    });
+    it.each(['FAILED', 'CANCELLED'] as const)(
+      'retries a %s job and polls it again',
+      async (status) => {
+        httpMock
+          .expectOne(URL)
+          .flush(makeJob({ status, attempts: 3, error: status === 'FAILED' ? 'boom' : null }));
+        await settle();
+        await advance(INTERVAL * 3);
+        httpMock.expectNone(URL);
+        expect(byTestId('cancel-job')).toBeNull();
+        byTestId('retry-job')!.click();
+        await settle();
+        const req = httpMock.expectOne(`${URL}/retry`);
+        expect(req.request.method).toBe('POST');
+        req.flush(makeJob({ status: 'QUEUED', attempts: 0 }));
+        await settle();
+        expect(text('job-status')).toBe('QUEUED');
+        expect(byTestId('retry-job')).toBeNull();
+        // Polling starts again (it had stopped at the terminal status).
+        httpMock.expectOne(URL).flush(makeJob({ status: 'PROCESSING' }));
+        await advance(INTERVAL);
+        httpMock.expectOne(URL).flush(makeJob({ status: 'COMPLETED', result: {} }));
+        await settle();
+        expect(text('job-status')).toBe('COMPLETED');
+        await advance(INTERVAL * 3);
+        httpMock.expectNone(URL);
+      },
+    );
 
     it('offers no Retry for a COMPLETED job, and shows a refused retry', async () => {
       httpMock.expectOne(URL).flush(makeJob({ status: 'FAILED' }));
@@ -354,7 +376,9 @@ describe('JobStatusComponent', () => {
       httpMock.expectOne(URL).flush(makeJob({ status: 'QUEUED', attempts: 1, nextAttemptAt: due }));
       await settle();
       expect(text('job-next-attempt')).toMatch(/due in (29|30) s/);
-      expect(byTestId('job-next-attempt')!.querySelector('time')!.getAttribute('datetime')).toBe(due);
+      expect(byTestId('job-next-attempt')!.querySelector('time')!.getAttribute('datetime')).toBe(
+        due,
+      );
     });
 
     it('has one role=status region and names the job in the tab title', async () => {
@@ -403,7 +427,9 @@ describe('JobStatusComponent back-off (issue 15)', () => {
     vi.advanceTimersByTime(1);
     httpMock.expectOne(URL).flush(makeJob({ status: 'COMPLETED', runMs: 60, result: {} }));
     await fixture.whenStable();
-    const badge = (fixture.nativeElement as HTMLElement).querySelector('[data-testid="job-status"]');
+    const badge = (fixture.nativeElement as HTMLElement).querySelector(
+      '[data-testid="job-status"]',
+    );
     expect(badge?.textContent).toBe('COMPLETED');
   });
 

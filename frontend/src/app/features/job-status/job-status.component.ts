@@ -82,8 +82,12 @@ export class JobStatusComponent {
   protected readonly canRetry = computed(() => RETRYABLE.has(this.job()?.status ?? ''));
   /** Re-run any finished job as a new one, pre-filled in the New job form. */
   protected readonly canRerun = computed(() => this.isTerminal());
-  protected readonly queueWait = computed(() => formatDuration(this.job()?.queueWaitMs ?? waitOf(this.job())));
-  protected readonly runTime = computed(() => formatDuration(this.job()?.runMs ?? runOf(this.job())));
+  protected readonly queueWait = computed(() =>
+    formatDuration(this.job()?.queueWaitMs ?? waitOf(this.job())),
+  );
+  protected readonly runTime = computed(() =>
+    formatDuration(this.job()?.runMs ?? runOf(this.job())),
+  );
   /** "attempt 2 of 3": the attempt the Started time belongs to. */
   protected readonly startedAttempt = computed(() => {
     const job = this.job();
@@ -151,10 +155,12 @@ export class JobStatusComponent {
     ])
       .pipe(
         switchMap(([id]) =>
-          this.polling.pollWhileVisible(() => toOutcome(this.jobApi.getJob(id)), { backoff: true }).pipe(
-            takeWhile((outcome) => !(outcome.ok && isTerminalStatus(outcome.value.status)), true),
-            takeUntil(this.stopPolling$),
-          ),
+          this.polling
+            .pollWhileVisible(() => toOutcome(this.jobApi.getJob(id)), { backoff: true })
+            .pipe(
+              takeWhile((outcome) => !(outcome.ok && isTerminalStatus(outcome.value.status)), true),
+              takeUntil(this.stopPolling$),
+            ),
         ),
         takeUntilDestroyed(),
       )
@@ -289,5 +295,7 @@ function waitOf(job: Job | null): number | null {
 
 /** Run time from the times, for an API that does not send `runMs`. */
 function runOf(job: Job | null): number | null {
-  return job?.startedAt && job.finishedAt ? Date.parse(job.finishedAt) - Date.parse(job.startedAt) : null;
+  return job?.startedAt && job.finishedAt
+    ? Date.parse(job.finishedAt) - Date.parse(job.startedAt)
+    : null;
 }

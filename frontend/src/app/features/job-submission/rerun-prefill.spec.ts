@@ -13,7 +13,8 @@ describe('JobFormComponent re-run pre-fill', () => {
   let httpMock: HttpTestingController;
 
   const el = (): HTMLElement => fixture.nativeElement as HTMLElement;
-  const field = <T extends HTMLElement>(id: string): T => el().querySelector<T>(`[data-testid="${id}"]`)!;
+  const field = <T extends HTMLElement>(id: string): T =>
+    el().querySelector<T>(`[data-testid="${id}"]`)!;
   const settle = (): Promise<void> => fixture.whenStable();
 
   async function open(from: string | null): Promise<void> {
@@ -25,7 +26,9 @@ describe('JobFormComponent re-run pre-fill', () => {
         provideRouter([]),
         {
           provide: ActivatedRoute,
-          useValue: { snapshot: { queryParamMap: convertToParamMap(from === null ? {} : { from }) } },
+          useValue: {
+            snapshot: { queryParamMap: convertToParamMap(from === null ? {} : { from }) },
+          },
         },
       ],
     });
@@ -47,7 +50,14 @@ describe('JobFormComponent re-run pre-fill', () => {
     await open(JOB_ID);
     httpMock
       .expectOne(`/api/jobs/${JOB_ID}`)
-      .flush(makeJob({ name: 'Hash it', type: 'sha256', payload: { text: 'again' }, status: 'COMPLETED' }));
+      .flush(
+        makeJob({
+          name: 'Hash it',
+          type: 'sha256',
+          payload: { text: 'again' },
+          status: 'COMPLETED',
+        }),
+      );
     await settle();
     expect(field<HTMLInputElement>('job-name').value).toBe('Hash it');
     expect(field<HTMLSelectElement>('job-type').value).toBe('sha256');
@@ -57,7 +67,9 @@ describe('JobFormComponent re-run pre-fill', () => {
 
   it('fetches a payload kept apart from the job', async () => {
     await open(JOB_ID);
-    httpMock.expectOne(`/api/jobs/${JOB_ID}`).flush(makeJob({ type: 'sha256', payload: null, payloadBytes: 9000 }));
+    httpMock
+      .expectOne(`/api/jobs/${JOB_ID}`)
+      .flush(makeJob({ type: 'sha256', payload: null, payloadBytes: 9000 }));
     await settle();
     httpMock.expectOne(`/api/jobs/${JOB_ID}/payload`).flush({ text: 'big' });
     await settle();

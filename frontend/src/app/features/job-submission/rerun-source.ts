@@ -13,11 +13,13 @@ export interface RerunSource {
 
 /** The job's name, type and payload; a payload kept apart from the job is fetched too. */
 export function loadRerunSource(jobApi: JobApiService, id: string): Observable<RerunSource> {
-  return jobApi.getJob(id).pipe(
-    switchMap((job) =>
-      (job.payload !== null ? of(job.payload) : jobApi.getPayload(id)).pipe(
-        map((payload) => ({ id: job.id, name: job.name, type: job.type, payload })),
+  return jobApi
+    .getJob(id)
+    .pipe(
+      switchMap((job) =>
+        (job.payload !== null ? of(job.payload) : jobApi.getPayload(id)).pipe(
+          map((payload) => ({ id: job.id, name: job.name, type: job.type, payload })),
+        ),
       ),
-    ),
-  );
+    );
 }

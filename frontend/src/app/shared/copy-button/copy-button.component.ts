@@ -10,7 +10,9 @@ import { ChangeDetectionStrategy, Component, input, signal } from '@angular/core
     [attr.aria-label]="copied() ? 'Copied ' + label() : 'Copy ' + label()"
     [title]="'Copy ' + label()"
     (click)="copy()"
-  >{{ copied() ? 'Copied' : 'Copy' }}</button>`,
+  >
+    {{ copied() ? 'Copied' : 'Copy' }}
+  </button>`,
   styles: `
     .copy-btn {
       margin-left: 0.4rem;

@@ -15,6 +15,8 @@ export class RelativeTimeComponent {
   private readonly clock = inject(ClockService);
 
   private readonly atMs = computed(() => Date.parse(this.at()));
-  protected readonly relative = computed(() => formatRelative(this.atMs(), Math.max(this.clock.now(), Date.now())));
+  protected readonly relative = computed(() =>
+    formatRelative(this.atMs(), Math.max(this.clock.now(), Date.now())),
+  );
   protected readonly absolute = computed(() => formatAbsolute(this.atMs()));
 }
