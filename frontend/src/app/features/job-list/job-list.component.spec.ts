@@ -329,6 +329,34 @@ describe('JobListComponent', () => {
       expect(TestBed.inject(Router).url).toBe('/jobs');
     });
 
+    it('does not rewrite the name box while the user types (a trailing space stays)', async () => {
+      await create();
+      expectList().flush(PAGE_1);
+      await settle();
+      const name = byTestId<HTMLInputElement>('name-filter')!;
+      name.value = 'my ';
+      name.dispatchEvent(new Event('input'));
+      await advance(FILTER_DEBOUNCE_MS);
+      expectList().flush(PAGE_1);
+      await settle();
+      expect(TestBed.inject(Router).url).toBe('/jobs?name=my');
+      expect(name.value).toBe('my ');
+    });
+
+    it('follows the URL when it changes (Back, a link)', async () => {
+      await create();
+      expectList().flush(PAGE_1);
+      await settle();
+      await harness.navigateByUrl('/jobs?type=simulate&status=QUEUED');
+      await settle();
+      const req = expectList();
+      expect(req.request.params.get('type')).toBe('simulate');
+      req.flush(PAGE_1);
+      await settle();
+      expect(byTestId<HTMLSelectElement>('type-filter')!.value).toBe('simulate');
+      expect(byTestId<HTMLSelectElement>('status-filter')!.value).toBe('QUEUED');
+    });
+
     it('keeps the page in the URL', async () => {
       await create();
       expectList().flush(PAGE_1);

@@ -187,7 +187,13 @@ export class JobListComponent {
     // The form follows the URL (reload, shared link, Back); the URL follows the form.
     toObservable(this.filter)
       .pipe(takeUntilDestroyed())
-      .subscribe((filter) => this.filters.setValue(toForm(filter), { emitEvent: false }));
+      .subscribe((filter) => {
+        // Only when the form says something else: rewriting it with the trimmed value would
+        // eat the space the user just typed ("my job" becoming "myjob").
+        if (filterKey(fromForm(this.filters.getRawValue())) !== filterKey(filter)) {
+          this.filters.setValue(toForm(filter), { emitEvent: false });
+        }
+      });
     this.filters.valueChanges
       // debounce(timer) rather than debounceTime: same effect, and it runs on timers alone.
       .pipe(
