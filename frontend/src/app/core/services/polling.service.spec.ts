@@ -148,6 +148,19 @@ describe('PollingService', () => {
       expect(times).toEqual([0, 5000, 10000]);
     });
 
+    it('slows down by a factor when asked', () => {
+      const times: number[] = [];
+      let now = 0;
+      subscription = service
+        .pollWhileVisible(() => of(times.push(now)), { slowdown: 2 })
+        .subscribe();
+      while (now < 25_000) {
+        now += 100;
+        vi.advanceTimersByTime(100);
+      }
+      expect(times).toEqual([0, 10000, 20000]);
+    });
+
     it('honours Retry-After of a failed request', () => {
       const busy = new HttpErrorResponse({
         status: 503,

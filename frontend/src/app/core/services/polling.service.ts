@@ -30,6 +30,8 @@ export const POLL_BACKOFF_MS = new InjectionToken<readonly number[]>('POLL_BACKO
 export interface PollOptions {
   /** Poll fast first (POLL_BACKOFF_MS), then every interval. Once per subscription. */
   backoff?: boolean;
+  /** Poll every `slowdown` intervals (e.g. 2 for figures that change every 10 s). */
+  slowdown?: number;
 }
 
 /**
@@ -59,18 +61,19 @@ export class PollingService {
     return defer(() => {
       // Shared across visibility changes: the fast start happens once, not on every tab switch.
       const delays = options.backoff ? [...this.backoffMs] : [];
+      const periodMs = this.periodMs * Math.max(1, options.slowdown ?? 1);
       return this.visibility.visible$.pipe(
-        switchMap((visible) => (visible ? this.loop(request, delays) : EMPTY)),
+        switchMap((visible) => (visible ? this.loop(request, delays, periodMs) : EMPTY)),
       );
     });
   }
 
-  private loop<T>(request: () => Observable<T>, delays: number[]): Observable<T> {
+  private loop<T>(request: () => Observable<T>, delays: number[], periodMs: number): Observable<T> {
     let retryAfterMs = 0;
     return defer(request).pipe(
       tap((value) => (retryAfterMs = retryAfterMsOf(value))),
       repeat({
-        delay: () => timer(Math.max(delays.shift() ?? this.periodMs, retryAfterMs)),
+        delay: () => timer(Math.max(delays.shift() ?? periodMs, retryAfterMs)),
       }),
     );
   }

@@ -134,6 +134,9 @@ describe('ChartsComponent (issue 15)', () => {
   it('updates the same charts on each poll and destroys them with the page', async () => {
     expectSeries().flush({ minutes: SERIES });
     await settle();
+    // Every two intervals: the figures change every 10 s.
+    vi.advanceTimersByTime(INTERVAL);
+    httpMock.expectNone((r) => r.url === '/api/charts');
     vi.advanceTimersByTime(INTERVAL);
     expectSeries().flush({
       minutes: [...SERIES, minute('2026-01-01T10:02:00Z', { completed: 5 })],

@@ -56,7 +56,7 @@ export class ChartsComponent {
 
   protected readonly minutes = signal<ChartMinute[] | null>(null);
   protected readonly loadError = signal<ApiError | null>(null);
-  protected readonly intervalSeconds = this.polling.intervalMs / 1000;
+  protected readonly intervalSeconds = (this.polling.intervalMs * 2) / 1000;
   protected readonly windowMinutes = CHART_MINUTES;
 
   protected readonly view = computed(() => toChartView(this.minutes() ?? []));
@@ -100,7 +100,8 @@ export class ChartsComponent {
 
   constructor() {
     this.polling
-      .pollWhileVisible(() => toOutcome(this.chartsApi.getSeries(CHART_MINUTES)))
+      // The workers flush their figures every 10 s: polling faster would show nothing new.
+      .pollWhileVisible(() => toOutcome(this.chartsApi.getSeries(CHART_MINUTES)), { slowdown: 2 })
       .pipe(takeUntilDestroyed())
       .subscribe((outcome) => {
         if (outcome.ok) {
