@@ -288,6 +288,7 @@ describe('JobStatusComponent', () => {
       byTestId('cancel-job')!.click();
       await settle();
       expect(byTestId('cancel-confirm')?.textContent).toContain('Cancel this job?');
+      expect(document.activeElement).toBe(byTestId('cancel-confirm-no'));
       expect(byTestId('cancel-job')).toBeNull();
       byTestId('cancel-confirm-no')!.click();
       await settle();

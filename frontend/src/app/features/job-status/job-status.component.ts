@@ -1,11 +1,15 @@
 import {
+  afterNextRender,
   ChangeDetectionStrategy,
   Component,
   computed,
   DestroyRef,
+  ElementRef,
   inject,
+  Injector,
   input,
   signal,
+  viewChild,
 } from '@angular/core';
 import { takeUntilDestroyed, toObservable } from '@angular/core/rxjs-interop';
 import { DatePipe, DecimalPipe } from '@angular/common';
@@ -59,6 +63,8 @@ export class JobStatusComponent {
   private readonly polling = inject(PollingService);
   private readonly destroyRef = inject(DestroyRef);
   private readonly title = inject(Title);
+  private readonly injector = inject(Injector);
+  private readonly keepJobButton = viewChild<ElementRef<HTMLButtonElement>>('keepJobButton');
   private readonly stopPolling$ = new Subject<void>();
   private readonly restartPolling$ = new Subject<void>();
 
@@ -170,6 +176,8 @@ export class JobStatusComponent {
   protected askCancel(): void {
     this.cancelError.set(null);
     this.confirmingCancel.set(true);
+    // The Cancel button is replaced by the question: focus its safe answer, not the body.
+    afterNextRender(() => this.keepJobButton()?.nativeElement.focus(), { injector: this.injector });
   }
 
   protected keepJob(): void {
