@@ -119,6 +119,7 @@ describe('DlqComponent (issue 15)', () => {
     await settle();
     httpMock.expectNone('/api/dlq/redrive');
     expect(byTestId('redrive-all-confirm')?.textContent).toContain('Redrive all 2');
+    expect(document.activeElement).toBe(byTestId('redrive-all-no'));
     byTestId<HTMLButtonElement>('redrive-all-yes')!.click();
     await settle();
     httpMock

@@ -1,10 +1,14 @@
 import {
+  afterNextRender,
   ChangeDetectionStrategy,
   Component,
   computed,
   DestroyRef,
+  ElementRef,
   inject,
+  Injector,
   signal,
+  viewChild,
 } from '@angular/core';
 import { takeUntilDestroyed, toObservable } from '@angular/core/rxjs-interop';
 import { DatePipe } from '@angular/common';
@@ -42,6 +46,8 @@ export const DLQ_PAGE_SIZE = 50;
 export class DlqComponent {
   private readonly dlqApi = inject(DlqApiService);
   private readonly destroyRef = inject(DestroyRef);
+  private readonly injector = inject(Injector);
+  private readonly notNowButton = viewChild<ElementRef<HTMLButtonElement>>('notNowButton');
   private readonly refresh$ = new Subject<void>();
 
   protected readonly list = signal<DeadLetterList | null>(null);
@@ -102,6 +108,8 @@ export class DlqComponent {
 
   protected askRedriveAll(): void {
     this.confirmingAll.set(true);
+    // The button is replaced by the question: keep the focus on the page, on its safe answer.
+    afterNextRender(() => this.notNowButton()?.nativeElement.focus(), { injector: this.injector });
   }
 
   protected keepAll(): void {
