@@ -36,7 +36,7 @@ describe('AppComponent', () => {
       ['My jobs', '/jobs'],
       ['Queues', '/queues'],
       ['Charts', '/charts'],
-      ['Dead letters', '/dlq'],
+      ['DLQ', '/dlq'],
     ]);
   });
 
