@@ -58,6 +58,8 @@ PAGES = [
     AuditedPage("malformed job id", "/jobs/not-a-job-id", "not-found"),
     AuditedPage("queues", "/queues", "queue-row"),
     AuditedPage("page not found", "/no/such/page", "not-found"),
+    AuditedPage("charts", "/charts", "chart-counts"),
+    AuditedPage("dead letters", "/dlq", "dlq-count"),
 ]
 
 

@@ -36,6 +36,8 @@ describe('AppComponent', () => {
       ['New job', '/new'],
       ['My jobs', '/jobs'],
       ['Queues', '/queues'],
+      ['Charts', '/charts'],
+      ['DLQ', '/dlq'],
     ]);
   });
 

@@ -27,6 +27,16 @@ export const routes: Routes = [
       import('./features/queue-panel/queue-panel.component').then((m) => m.QueuePanelComponent),
   },
   {
+    path: 'charts',
+    title: 'Charts · BatchLab',
+    loadComponent: () => import('./features/charts/charts.component').then((m) => m.ChartsComponent),
+  },
+  {
+    path: 'dlq',
+    title: 'Dead letters · BatchLab',
+    loadComponent: () => import('./features/dlq/dlq.component').then((m) => m.DlqComponent),
+  },
+  {
     path: '**',
     title: 'Page not found · BatchLab',
     loadComponent: () =>

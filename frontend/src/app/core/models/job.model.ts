@@ -39,6 +39,16 @@ export interface JobSummary {
   maxAttempts: number;
   progress: number;
   error: string | null;
+  /** Issue 15: created -> first start, in ms (null before the first start). */
+  queueWaitMs?: number | null;
+  /** Issue 15: last start -> finish, in ms (null until finished). */
+  runMs?: number | null;
+  /** Issue 15: the attempt `startedAt` belongs to. */
+  startedAttempt?: number | null;
+  /** Issue 15: ISO time the next attempt is due while the job waits for a retry. */
+  nextAttemptAt?: string | null;
+  /** Issue 15: the job this one re-runs. */
+  rerunOf?: string | null;
 }
 
 /**
@@ -66,12 +76,62 @@ export interface CreateJobRequest {
   ownerId: string;
 }
 
-/** Query of `GET /api/jobs`. */
-export interface JobListQuery {
+/** How `name` matches in the list filter. */
+export type NameMatch = 'prefix' | 'contains';
+
+/** Sort order of the list, by creation time. */
+export type JobOrder = 'newest' | 'oldest';
+
+/** The filter of the job list and of bulk actions (issue 15); null = not filtered. */
+export interface JobFilter {
+  status: JobStatus | null;
+  type: string | null;
+  name: string | null;
+  nameMatch: NameMatch;
+  /** ISO 8601. */
+  createdAfter: string | null;
+  /** ISO 8601. */
+  createdBefore: string | null;
+  order: JobOrder;
+}
+
+export const EMPTY_JOB_FILTER: JobFilter = {
+  status: null,
+  type: null,
+  name: null,
+  nameMatch: 'prefix',
+  createdAfter: null,
+  createdBefore: null,
+  order: 'newest',
+};
+
+/** Query of `GET /api/jobs`. Filter fields are optional so older callers keep compiling. */
+export interface JobListQuery extends Partial<JobFilter> {
   ownerId: string;
   status: JobStatus | null;
   limit: number;
   cursor: string | null;
+}
+
+/** A bulk action by filter (`POST /api/jobs/bulk`). */
+export type BulkActionName = 'cancel' | 'retry';
+
+export interface BulkRequest {
+  action: BulkActionName;
+  filter: Partial<JobFilter> & { ownerId: string };
+  dryRun: boolean;
+  limit?: number;
+  /** Required to execute: the `matched` of the dry run. */
+  expectedCount?: number;
+}
+
+export interface BulkResult {
+  action: BulkActionName;
+  dryRun: boolean;
+  matched: number;
+  acted: number;
+  capped: boolean;
+  jobIds: string[];
 }
 
 /** One page of `GET /api/jobs`. */

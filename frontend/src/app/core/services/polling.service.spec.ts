@@ -3,7 +3,15 @@ import { Observable, of, Subscription, throwError } from 'rxjs';
 
 import { setDocumentVisibility, useFakeIntervals } from '../../../testing/fixtures';
 import { Outcome } from '../models/outcome.model';
-import { DEFAULT_POLL_INTERVAL_MS, POLL_INTERVAL_MS, PollingService, toOutcome } from './polling.service';
+import { problem } from '../../../testing/fixtures';
+import { HttpErrorResponse, HttpHeaders } from '@angular/common/http';
+import {
+  DEFAULT_POLL_BACKOFF_MS,
+  DEFAULT_POLL_INTERVAL_MS,
+  POLL_INTERVAL_MS,
+  PollingService,
+  toOutcome,
+} from './polling.service';
 
 describe('PollingService', () => {
   let service: PollingService;
@@ -80,5 +88,104 @@ describe('PollingService', () => {
     expect(outcomes.map((o) => o.ok)).toEqual([true, false, true]);
     const failed = outcomes[1];
     expect(failed.ok ? null : failed.error.detail).toBe('boom');
+  });
+
+  describe('back-off (issue 15)', () => {
+    beforeEach(() => {
+      TestBed.resetTestingModule();
+      TestBed.configureTestingModule({
+        providers: [{ provide: POLL_INTERVAL_MS, useValue: 5000 }],
+      });
+      service = TestBed.inject(PollingService);
+    });
+
+    /** The times (ms since subscribing) at which requests were sent during `totalMs`. */
+    function requestTimes(
+      totalMs: number,
+      requestFn: () => Observable<unknown> = request,
+    ): number[] {
+      const times: number[] = [];
+      let now = 0;
+      subscription = service
+        .pollWhileVisible(
+          () => {
+            times.push(now);
+            return requestFn();
+          },
+          { backoff: true },
+        )
+        .subscribe();
+      while (now < totalMs) {
+        now += 100;
+        vi.advanceTimersByTime(100);
+      }
+      return times;
+    }
+
+    it('defaults to 0.5, 1 and 2 s before the steady interval', () => {
+      expect(DEFAULT_POLL_BACKOFF_MS).toEqual([500, 1000, 2000]);
+    });
+
+    it('polls at 0, 0.5, 1.5 and 3.5 s, then every 5 s', () => {
+      expect(requestTimes(19_000)).toEqual([0, 500, 1500, 3500, 8500, 13500, 18500]);
+    });
+
+    it('keeps the steady state at one request per interval', () => {
+      const times = requestTimes(63_500);
+      const steady = times.filter((t) => t >= 3500);
+      expect(steady.length).toBe(13);
+      steady.slice(1).forEach((t, i) => expect(t - steady[i]).toBe(5000));
+    });
+
+    it('does not back off without the option', () => {
+      const times: number[] = [];
+      let now = 0;
+      subscription = service.pollWhileVisible(() => of(times.push(now))).subscribe();
+      while (now < 10_000) {
+        now += 100;
+        vi.advanceTimersByTime(100);
+      }
+      expect(times).toEqual([0, 5000, 10000]);
+    });
+
+    it('slows down by a factor when asked', () => {
+      const times: number[] = [];
+      let now = 0;
+      subscription = service
+        .pollWhileVisible(() => of(times.push(now)), { slowdown: 2 })
+        .subscribe();
+      while (now < 25_000) {
+        now += 100;
+        vi.advanceTimersByTime(100);
+      }
+      expect(times).toEqual([0, 10000, 20000]);
+    });
+
+    it('honours Retry-After of a failed request', () => {
+      const busy = new HttpErrorResponse({
+        status: 503,
+        error: problem(503),
+        headers: new HttpHeaders({ 'Retry-After': '7' }),
+      });
+      let n = 0;
+      // The second request (0.5 s) is throttled: the next one waits 7 s, not 1 s.
+      const times = requestTimes(12_000, () =>
+        ++n === 2 ? toOutcome(throwError(() => busy)) : toOutcome(of(n)),
+      );
+      expect(times).toEqual([0, 500, 7500, 9500]);
+    });
+
+    it('does not restart the fast start when the tab becomes visible again', () => {
+      const times = requestTimes(4000);
+      expect(times).toEqual([0, 500, 1500, 3500]);
+      setDocumentVisibility('hidden');
+      vi.advanceTimersByTime(20_000);
+      setDocumentVisibility('visible');
+      expect(calls).toBe(5);
+      vi.advanceTimersByTime(4999);
+      expect(calls).toBe(5);
+      vi.advanceTimersByTime(1);
+      expect(calls).toBe(6);
+    });
   });
 });

@@ -1,16 +1,21 @@
 import {
+  afterNextRender,
   ChangeDetectionStrategy,
   Component,
   computed,
   DestroyRef,
+  ElementRef,
   inject,
+  Injector,
   input,
   signal,
+  viewChild,
 } from '@angular/core';
 import { takeUntilDestroyed, toObservable } from '@angular/core/rxjs-interop';
 import { DatePipe, DecimalPipe } from '@angular/common';
+import { Title } from '@angular/platform-browser';
 import { RouterLink } from '@angular/router';
-import { Subject, switchMap, takeUntil, takeWhile, tap } from 'rxjs';
+import { combineLatest, startWith, Subject, switchMap, takeUntil, takeWhile, tap } from 'rxjs';
 
 import { toApiError } from '../../core/interceptors/problem.interceptor';
 import { isTerminalStatus, Job, JsonObject } from '../../core/models/job.model';
@@ -21,16 +26,34 @@ import { PollingService, toOutcome } from '../../core/services/polling.service';
 import { jobNotFoundMessage, jobNotFoundReason, keepPollingUnlessGone } from '../../shared/not-found/job-not-found';
 import { NotFoundComponent } from '../../shared/not-found/not-found.component';
 import { ProgressBarComponent } from '../../shared/progress-bar/progress-bar.component';
+import { CopyButtonComponent } from '../../shared/copy-button/copy-button.component';
+import { formatDuration } from '../../shared/relative-time/relative-time';
+import { RelativeTimeComponent } from '../../shared/relative-time/relative-time.component';
 import { StatusBadgeComponent } from '../../shared/status-badge/status-badge.component';
 import { JobTimelineComponent } from './job-timeline.component';
 
+/** Statuses a job can be retried from (`POST /api/jobs/{id}/retry`). */
+const RETRYABLE = new Set(['FAILED', 'CANCELLED']);
+
 /**
- * The status view (`/jobs/:id`). Polls the job until it reaches a terminal status;
- * failed requests (404, network) are shown and polling carries on.
+ * The status view (`/jobs/:id`). Polls the job until it reaches a terminal status, fast
+ * first (0.5, 1, 2 s) then every interval, so a short job shows as done within a second;
+ * failed requests (404, network) are shown and polling carries on. Retry puts the job
+ * back in the queue and polls again from the fast start.
  */
 @Component({
   selector: 'app-job-status',
-  imports: [DatePipe, DecimalPipe, RouterLink, StatusBadgeComponent, ProgressBarComponent, JobTimelineComponent, NotFoundComponent],
+  imports: [
+    DatePipe,
+    DecimalPipe,
+    RouterLink,
+    StatusBadgeComponent,
+    ProgressBarComponent,
+    JobTimelineComponent,
+    RelativeTimeComponent,
+    CopyButtonComponent,
+    NotFoundComponent,
+  ],
   templateUrl: './job-status.component.html',
   styleUrl: './job-status.component.css',
   changeDetection: ChangeDetectionStrategy.OnPush,
@@ -42,13 +65,21 @@ export class JobStatusComponent {
   private readonly jobApi = inject(JobApiService);
   private readonly polling = inject(PollingService);
   private readonly destroyRef = inject(DestroyRef);
+  private readonly title = inject(Title);
+  private readonly injector = inject(Injector);
+  private readonly keepJobButton = viewChild<ElementRef<HTMLButtonElement>>('keepJobButton');
   private readonly stopPolling$ = new Subject<void>();
+  private readonly restartPolling$ = new Subject<void>();
 
   protected readonly job = signal<Job | null>(null);
   protected readonly loadError = signal<ApiError | null>(null);
   protected readonly lastUpdated = signal<Date | null>(null);
   protected readonly cancelling = signal(false);
   protected readonly cancelError = signal<string | null>(null);
+  /** Cancel asks first: true while "Cancel this job?" is shown. */
+  protected readonly confirmingCancel = signal(false);
+  protected readonly retrying = signal(false);
+  protected readonly retryError = signal<string | null>(null);
   protected readonly intervalSeconds = this.polling.intervalMs / 1000;
 
   protected readonly isTerminal = computed(() => {
@@ -57,6 +88,31 @@ export class JobStatusComponent {
   });
   protected readonly isProcessing = computed(() => this.job()?.status === 'PROCESSING');
   protected readonly canCancel = computed(() => this.job() !== null && !this.isTerminal());
+  protected readonly canRetry = computed(() => RETRYABLE.has(this.job()?.status ?? ''));
+  /** Re-run any finished job as a new one, pre-filled in the New job form. */
+  protected readonly canRerun = computed(() => this.isTerminal());
+  protected readonly queueWait = computed(() =>
+    formatDuration(this.job()?.queueWaitMs ?? waitOf(this.job())),
+  );
+  protected readonly runTime = computed(() =>
+    formatDuration(this.job()?.runMs ?? runOf(this.job())),
+  );
+  /** "attempt 2 of 3": the attempt the Started time belongs to. */
+  protected readonly startedAttempt = computed(() => {
+    const job = this.job();
+    const attempt = job?.startedAttempt ?? (job?.startedAt ? job.attempts : null);
+    return job === null || !attempt ? null : `attempt ${attempt} of ${job.maxAttempts}`;
+  });
+  /** When a job waiting for a retry will be tried again. */
+  protected readonly nextAttemptAt = computed(() => {
+    const job = this.job();
+    return job?.status === 'QUEUED' && job.nextAttemptAt ? job.nextAttemptAt : null;
+  });
+  /** The single live region of the page: the status, announced when it changes. */
+  protected readonly statusAnnouncement = computed(() => {
+    const job = this.job();
+    return job === null ? '' : `Status: ${job.status}`;
+  });
   protected readonly attempts = computed(() => {
     const job = this.job();
     return job === null ? '' : `${job.attempts} / ${job.maxAttempts}`;
@@ -107,19 +163,34 @@ export class JobStatusComponent {
   });
 
   constructor() {
-    toObservable(this.id)
+    combineLatest([
+      toObservable(this.id).pipe(tap(() => this.reset())),
+      this.restartPolling$.pipe(startWith(undefined)),
+    ])
       .pipe(
-        tap(() => this.reset()),
-        switchMap((id) =>
-          this.polling.pollWhileVisible(() => toOutcome(this.jobApi.getJob(id))).pipe(
-            takeWhile((outcome) => !(outcome.ok && isTerminalStatus(outcome.value.status)), true),
-            takeWhile(keepPollingUnlessGone<Job>(), true),
-            takeUntil(this.stopPolling$),
-          ),
+        switchMap(([id]) =>
+          this.polling
+            .pollWhileVisible(() => toOutcome(this.jobApi.getJob(id)), { backoff: true })
+            .pipe(
+              takeWhile((outcome) => !(outcome.ok && isTerminalStatus(outcome.value.status)), true),
+              takeWhile(keepPollingUnlessGone<Job>(), true),
+              takeUntil(this.stopPolling$),
+            ),
         ),
         takeUntilDestroyed(),
       )
       .subscribe((outcome) => this.apply(outcome));
+  }
+
+  protected askCancel(): void {
+    this.cancelError.set(null);
+    this.confirmingCancel.set(true);
+    // The Cancel button is replaced by the question: focus its safe answer, not the body.
+    afterNextRender(() => this.keepJobButton()?.nativeElement.focus(), { injector: this.injector });
+  }
+
+  protected keepJob(): void {
+    this.confirmingCancel.set(false);
   }
 
   protected cancel(): void {
@@ -127,6 +198,7 @@ export class JobStatusComponent {
     if (job === null || this.cancelling()) {
       return;
     }
+    this.confirmingCancel.set(false);
     this.cancelling.set(true);
     this.cancelError.set(null);
     this.jobApi
@@ -144,6 +216,33 @@ export class JobStatusComponent {
           if (apiError.status === 409) {
             this.refresh(job.id);
           }
+        },
+      });
+  }
+
+  /** A new attempt of this FAILED or CANCELLED job; polls again from the fast start. */
+  protected retry(): void {
+    const job = this.job();
+    if (job === null || this.retrying()) {
+      return;
+    }
+    this.retrying.set(true);
+    this.retryError.set(null);
+    this.jobApi
+      .retryJob(job.id)
+      .pipe(takeUntilDestroyed(this.destroyRef))
+      .subscribe({
+        next: (updated) => {
+          this.retrying.set(false);
+          this.apply({ ok: true, value: updated });
+          if (!isTerminalStatus(updated.status)) {
+            this.restartPolling$.next();
+          }
+        },
+        error: (error: unknown) => {
+          this.retrying.set(false);
+          this.retryError.set(`Could not retry: ${toApiError(error).detail}`);
+          this.refresh(job.id);
         },
       });
   }
@@ -186,6 +285,7 @@ export class JobStatusComponent {
       return;
     }
     this.job.set(outcome.value);
+    this.title.setTitle(`${outcome.value.name} (${outcome.value.status}) · Job · BatchLab`);
     this.loadError.set(null);
     this.lastUpdated.set(new Date());
     if (isTerminalStatus(outcome.value.status)) {
@@ -198,7 +298,21 @@ export class JobStatusComponent {
     this.loadError.set(null);
     this.lastUpdated.set(null);
     this.cancelError.set(null);
+    this.confirmingCancel.set(false);
+    this.retryError.set(null);
     this.loadedPayload.set(null);
     this.payloadError.set(null);
   }
+}
+
+/** Queue wait from the times, for an API that does not send `queueWaitMs`. */
+function waitOf(job: Job | null): number | null {
+  return job?.startedAt ? Date.parse(job.startedAt) - Date.parse(job.createdAt) : null;
+}
+
+/** Run time from the times, for an API that does not send `runMs`. */
+function runOf(job: Job | null): number | null {
+  return job?.startedAt && job.finishedAt
+    ? Date.parse(job.finishedAt) - Date.parse(job.startedAt)
+    : null;
 }

@@ -2,6 +2,7 @@ import { ChangeDetectionStrategy, Component, computed, input } from '@angular/co
 import { DatePipe } from '@angular/common';
 
 import { JobHistoryEntry, JobStatus } from '../../core/models/job.model';
+import { formatAbsolute } from '../../shared/relative-time/relative-time';
 import { StatusBadgeComponent } from '../../shared/status-badge/status-badge.component';
 
 /** One row of the timeline, with the time elapsed since the first transition. */
@@ -11,6 +12,8 @@ export interface TimelineItem {
   note: string | null;
   elapsed: string;
   dotClass: string;
+  /** The absolute time with its zone, shown on hover (issue 15). */
+  absolute: string;
 }
 
 /** The transitions of a job (`history`), oldest first, with their times. */
@@ -33,6 +36,7 @@ export class JobTimelineComponent {
       note: entry.note,
       elapsed: formatElapsed(Date.parse(entry.at) - start),
       dotClass: `dot dot-${entry.status.toLowerCase()}`,
+      absolute: formatAbsolute(Date.parse(entry.at)),
     }));
   });
 }

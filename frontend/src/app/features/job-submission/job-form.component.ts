@@ -19,7 +19,7 @@ import {
   ReactiveFormsModule,
   Validators,
 } from '@angular/forms';
-import { Router } from '@angular/router';
+import { ActivatedRoute, Router } from '@angular/router';
 import { filter, map, Observable, of, switchMap, tap } from 'rxjs';
 
 import { focusFirstInvalid } from '../../core/a11y/focus';
@@ -34,6 +34,7 @@ import { OwnerService } from '../../core/services/owner.service';
 import { UploadApiService } from '../../core/services/upload-api.service';
 import { ProgressBarComponent } from '../../shared/progress-bar/progress-bar.component';
 import { IdempotencyKeyTracker } from './idempotency-key';
+import { loadRerunSource } from './rerun-source';
 import {
   describeErrors,
   integerValidator,
@@ -101,6 +102,9 @@ export class JobFormComponent implements OnInit {
   private readonly injector = inject(Injector);
   private readonly host = inject<ElementRef<HTMLElement>>(ElementRef);
   private readonly confirmDiscard = inject(CONFIRM_DISCARD);
+  /** Issue 15 "Re-run": `/new?from=<id>` pre-fills the form with that job (once). */
+  private rerunFrom = inject(ActivatedRoute).snapshot.queryParamMap.get('from');
+  protected readonly rerunNote = signal<string | null>(null);
 
   protected readonly limits = JOB_LIMITS;
   protected readonly ownerId = this.owner.ownerId;
@@ -263,11 +267,33 @@ export class JobFormComponent implements OnInit {
           if (types.length > 0 && !types.some((t) => t.type === current)) {
             this.form.controls.type.setValue(types[0].type);
           }
+          this.prefillRerun();
         },
         error: (error: unknown) => {
           this.typesState.set('error');
           this.typesError.set(toApiError(error).detail);
         },
+      });
+  }
+
+  /** After the types: the type first (it sets its example payload), then the job's payload. */
+  private prefillRerun(): void {
+    const id = this.rerunFrom;
+    this.rerunFrom = null;
+    if (!id) {
+      return;
+    }
+    loadRerunSource(this.jobApi, id)
+      .pipe(takeUntilDestroyed(this.destroyRef))
+      .subscribe({
+        next: (source) => {
+          this.form.controls.type.setValue(source.type);
+          this.form.controls.name.setValue(source.name);
+          this.form.controls.payload.setValue(JSON.stringify(source.payload, null, 2));
+          this.rerunNote.set(`Re-run of job ${source.id}: its name, type and payload are filled in.`);
+        },
+        error: (error: unknown) =>
+          this.rerunNote.set(`Could not load job ${id} to re-run it: ${toApiError(error).detail}`),
       });
   }
 

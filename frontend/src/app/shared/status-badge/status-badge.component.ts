@@ -8,8 +8,9 @@ import { JobStatus } from '../../core/models/job.model';
   template: '{{ status() }}',
   styleUrl: './status-badge.component.css',
   changeDetection: ChangeDetectionStrategy.OnPush,
+  // No role=status: a list of badges made one live region each (issue 15); a page that
+  // announces a status has its own single region.
   host: {
-    role: 'status',
     '[class]': 'statusClass()',
     '[attr.data-status]': 'status()',
   },
