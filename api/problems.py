@@ -24,6 +24,7 @@ from core.errors import (
     DataMissing,
     IdempotencyMismatch,
     InvalidCursor,
+    InvalidField,
     InvalidPayload,
     InvalidRequest,
     InvalidUploadParts,
@@ -120,7 +121,10 @@ DOMAIN_PROBLEMS: dict[type[Exception], DomainProblem] = {
         422, "validation-error", errors=lambda e: validation_errors(e.errors, prefix=())
     ),
     InvalidCursor: DomainProblem(
-        422, "validation-error", errors=lambda e: [{"field": "cursor", "message": str(e)}]
+        422, "invalid-cursor", errors=lambda e: [{"field": "cursor", "message": f"cursor: {e}"}]
+    ),
+    InvalidField: DomainProblem(
+        422, "validation-error", errors=lambda e: [{"field": e.field, "message": str(e)}]
     ),
     IdempotencyMismatch: DomainProblem(
         422,

@@ -93,3 +93,13 @@ class InvalidUploadParts(Exception):
 class DataMissing(Exception):
     """A job's payload or result is referenced by its item but is not where it should be
     (expired with its TTL or lifecycle rule, or deleted)."""
+
+
+class InvalidField(Exception):
+    """One field (a query parameter, a body field) has a value the API cannot use;
+    ``field`` names it as the client sent it (camelCase)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message

@@ -186,9 +186,15 @@ def get_result(job_id: str, *, owner_id: str | None = None) -> tuple[dict[str, A
 
 
 def list_jobs(
-    *, owner_id: str, status: JobStatus | None, limit: int, cursor: str | None
+    *, owner_id: str | None = None, status: JobStatus | None = None, limit: int,
+    cursor: str | None, flt: listing.JobFilter | None = None,
 ) -> JobPage:
-    return listing.list_jobs(owner_id=owner_id, status=status, limit=limit, cursor=cursor)
+    """One owner's jobs: ``flt`` (core.listing), or just an owner and a status."""
+    if flt is None:
+        if owner_id is None:
+            raise MissingOwner()
+        flt = listing.JobFilter(owner_id=owner_id, statuses=frozenset({status} if status else ()))
+    return listing.list_jobs(flt=flt, limit=limit, cursor=cursor)
 
 
 def cancel_job(job_id: str, *, owner_id: str | None = None) -> Job:

@@ -76,6 +76,8 @@ def _transition(
     extra_values: dict[str, Any] | None = None,
     increment_attempts: bool = False,
     item: dict[str, Any] | None = None,
+    set_if_absent: dict[str, Any] | None = None,
+    note: str | None = None,
 ) -> TransitionResult:
     """Move a job from one of ``from_`` to ``to`` in one conditional write.
 
@@ -91,13 +93,17 @@ def _transition(
         advance(current, to)
     at = now_iso()
     names = {"#s": "Status"}
-    hist_set, hist_cond, hist_values = _history_update(history_entry(to, at), item)
+    hist_set, hist_cond, hist_values = _history_update(history_entry(to, at, note), item)
     values: dict[str, Any] = {":to": to.value, ":one": 1, **hist_values}
     sets = ["#s = :to", hist_set]
     for i, (attr, value) in enumerate((set_values or {}).items()):
         names[f"#a{i}"] = attr
         values[f":v{i}"] = value
         sets.append(f"#a{i} = :v{i}")
+    for i, (attr, value) in enumerate((set_if_absent or {}).items()):
+        names[f"#c{i}"] = attr
+        values[f":c{i}"] = value
+        sets.append(f"#c{i} = if_not_exists(#c{i}, :c{i})")
     adds = ["HistoryCount :one"]
     if increment_attempts:
         adds.append("Attempts :one")
@@ -135,7 +141,8 @@ def _transition(
             return _transition(
                 job_id, from_=from_, to=to, set_values=set_values, remove=remove,
                 extra_condition=extra_condition, extra_values=extra_values,
-                increment_attempts=increment_attempts, item=old,
+                increment_attempts=increment_attempts, item=old, set_if_absent=set_if_absent,
+                note=note,
             )
         return TransitionResult(ok=False, item=old)
     return TransitionResult(ok=True, item=resp["Attributes"])
@@ -163,6 +170,9 @@ def start_job(job_id: str, *, lease_seconds: int) -> TransitionResult:
         from_=(JobStatus.QUEUED, JobStatus.PROCESSING),
         to=JobStatus.PROCESSING,
         set_values={"StartedAt": now_iso(), "LeaseExpiresAt": now + lease_seconds, "Progress": 0},
+        # The queue wait (issue 15) is CreatedAt → the first attempt's start.
+        set_if_absent={"FirstStartMs": int(time.time() * 1000)},
+        remove=("NextAttemptAt",),
         # A PROCESSING item always has a lease; "not exists" only guards against a
         # job that no delivery could ever start again (each would be held forever).
         extra_condition="#s = :fq OR ((attribute_not_exists(LeaseExpiresAt) OR "
@@ -277,15 +287,20 @@ def fail_job(
 
 
 def retry_job(
-    job_id: str, *, attempt: int, error: str, item: dict[str, Any] | None = None
+    job_id: str, *, attempt: int, error: str, item: dict[str, Any] | None = None,
+    next_attempt_at: int | None = None,
 ) -> TransitionResult:
-    """PROCESSING → QUEUED after a failed attempt that will be retried."""
+    """PROCESSING → QUEUED after a failed attempt that will be retried; ``next_attempt_at``
+    (epoch seconds) is when its delayed message becomes visible (shown as nextAttemptAt)."""
     cond, vals = _attempt_condition(attempt)
+    values: dict[str, Any] = {"LastError": _error(error, item)}
+    if next_attempt_at is not None:
+        values["NextAttemptAt"] = next_attempt_at
     return _transition(
         job_id,
         from_=(JobStatus.PROCESSING,),
         to=JobStatus.QUEUED,
-        set_values={"LastError": _error(error, item)},
+        set_values=values,
         remove=("LeaseExpiresAt",),
         extra_condition=cond,
         extra_values=vals,
@@ -293,13 +308,55 @@ def retry_job(
     )
 
 
-def cancel_job(job_id: str) -> TransitionResult:
+def cancel_job(job_id: str, *, note: str | None = None) -> TransitionResult:
     return _transition(
         job_id,
         from_=(JobStatus.QUEUED, JobStatus.PROCESSING),
         to=JobStatus.CANCELLED,
         set_values={"FinishedAt": now_iso()},
-        remove=("LeaseExpiresAt",),
+        remove=("LeaseExpiresAt", "NextAttemptAt"),
+        note=note,
+    )
+
+
+def requeue_finished(
+    job_id: str, *, attempts: int, extra_attempts: int, note: str
+) -> TransitionResult:
+    """FAILED or CANCELLED → QUEUED for another try (POST /api/jobs/{id}/retry, bulk retry).
+
+    Attempts continue (issue 15): the job keeps its count and gets ``extra_attempts``
+    more (MaxAttempts = Attempts + extra). Restarting at 0 as a redrive does would
+    reuse attempt numbers, and the attempt number is the token every write of an
+    attempt is conditional on: a worker still running a cancelled attempt 1 could
+    then write its outcome over the new attempt 1. Conditional on ``attempts`` (what
+    the caller read), so a job that moved meanwhile is left alone. A dead-lettered
+    job is refused (its message is in the DLQ; the reconciler would fail it again):
+    it takes a redrive. The outcome goes (FinishedAt, LastError); StartedAt and
+    FirstStartMs stay, for the attempt they belong to and the queue wait.
+    """
+    return _transition(
+        job_id,
+        from_=(JobStatus.FAILED, JobStatus.CANCELLED),
+        to=JobStatus.QUEUED,
+        set_values={"MaxAttempts": attempts + extra_attempts, "Progress": 0},
+        remove=("FinishedAt", "LastError", "LeaseExpiresAt", "NextAttemptAt"),
+        extra_condition="Attempts = :attempts AND attribute_not_exists(DeadLettered)",
+        extra_values={":attempts": attempts},
+        note=note,
+    )
+
+
+def unqueue_unsent(job_id: str, *, to: JobStatus, history_count: int) -> TransitionResult:
+    """Undo :func:`requeue_finished` whose message SQS refused: QUEUED → ``to`` again,
+    only if nothing touched the job since (its HistoryCount is the one the requeue left)."""
+    return _transition(
+        job_id,
+        from_=(JobStatus.QUEUED,),
+        to=to,
+        set_values={"FinishedAt": now_iso()},
+        extra_condition="HistoryCount = :hc0",
+        extra_values={":hc0": history_count},
+        note="retry unsent",
     )
 
 
