@@ -103,3 +103,14 @@ class InvalidField(Exception):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+class BulkCountChanged(Exception):
+    """A bulk action's jobs are no longer the ones its dry run counted."""
+
+    def __init__(self, *, expected: int | None, matched: int) -> None:
+        super().__init__(
+            f"the filter now matches {matched} job(s), not the {expected} of the dry run; "
+            "run the dry run again and check what it would act on")
+        self.expected = expected
+        self.matched = matched

@@ -103,7 +103,8 @@ def _checked_size(new: store.NewJob, *, index: int | None = None) -> store.NewJo
 
 
 def submit_job(
-    *, request: JobCreate, enqueue: Enqueue, idempotency_key: str | None = None
+    *, request: JobCreate, enqueue: Enqueue, idempotency_key: str | None = None,
+    rerun_of: str | None = None,
 ) -> tuple[Job, bool]:
     """Validate, send the JobId, store the job QUEUED. Returns (job, created).
 
@@ -133,6 +134,7 @@ def submit_job(
         payload=payload,
         max_attempts=job_type.max_attempts,
         request_hash=request_hash,
+        rerun_of=rerun_of,
     ))
     try:
         enqueue(job_id)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from api.deps import EnqueueDep, EnqueueManyDep, KeyOwnerDep
-from api.problems import PROBLEM_JSON, describe, problem_body
+from api.problems import PROBLEM_JSON, describe, named, problem_body
 from core import service
 from core.job import OWNER_PATTERN, BatchItem, BatchResult, Job, JobBatch, JobCreate, JobPage
 from core.listing import JobFilter
@@ -108,7 +108,8 @@ def submit_batch(
     if accepted:
         return result
     errors = [
-        {"field": f"jobs.{item.index}.{e['field']}", "message": e["message"]}
+        {"field": f"jobs.{item.index}.{e['field']}",
+         "message": named(f"jobs.{item.index}.{e['field']}", e["message"].removeprefix(f"{e['field']}: "))}
         for item in items for e in (item.problem or {}).get("errors", [])
     ]
     body = problem_body(
