@@ -114,3 +114,11 @@ class BulkCountChanged(Exception):
             "run the dry run again and check what it would act on")
         self.expected = expected
         self.matched = matched
+
+
+class NoDeadLetter(JobNotFound):
+    """The dead-letter queue holds no message for this job."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(job_id)
+        self.args = (f"the dead-letter queue holds no message for job {job_id}",)

@@ -56,3 +56,19 @@ class BulkResult(_Camel):
     acted: int = Field(description="Jobs acted on (0 in a dry run); a job that moved meanwhile is skipped.")
     capped: bool = Field(description="More jobs may match than were counted (the limit or the read bound).")
     job_ids: list[str] = Field(description="The first 100 JobIds matched (dry run) or acted on.")
+
+
+class DeadLetter(_Camel):
+    job_id: str
+    type: str | None = Field(default=None, description="Null if the job is gone (expired).")
+    owner_id: str | None = None
+    last_error: str | None = None
+    attempts: int | None = None
+    dead_lettered_at: datetime | None = Field(
+        default=None, description="When the job was marked FAILED as dead-lettered (null until "
+        "a worker's reconcile, every 30 s, marks it).")
+
+
+class DeadLetterList(_Camel):
+    approximate_count: int = Field(description="SQS's ApproximateNumberOfMessages of the DLQ.")
+    items: list[DeadLetter] = Field(description="Up to `limit` dead-lettered jobs, one per JobId.")

@@ -8,13 +8,16 @@ most 10 jobs per request, so the bound shows with a dozen jobs.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from core.devstack import Stack, wait_for
+from core.devstack import ROOT, Stack, wait_for
 from tests.conftest import Live
 
 ENV = {
@@ -254,3 +257,51 @@ def test_bulk_cancel_and_retry_count_first_then_act_on_the_same_jobs(ops, owner)
 def test_bad_bulk_requests_are_422_naming_the_field(ops, body, field):
     problem(ops.http.post("/api/jobs/bulk", json=body), 422, field)
 
+
+
+DEAD_LETTER = """
+import json, sys, uuid
+from core import dlq, store
+from core.aws import client
+from core.queues import queue_urls
+from tasks.jobs import RUN_JOB
+from tasks.messages import message_body
+# A job whose message sits in the DLQ, as SQS leaves one (written without a message to
+# the jobs queue, its message sent to the DLQ), then marked by a worker's reconcile.
+job_id = str(uuid.uuid4())
+store.put_job(new=store.new_job(job_id=job_id, owner_id=sys.argv[1], name="dead one",
+                                type_="sha256", payload={"text": "d"}, max_attempts=2))
+client("sqs").send_message(QueueUrl=queue_urls().dlq, MessageBody=message_body(job_id, task_name=RUN_JOB))
+dlq.reconcile_once()
+print(json.dumps(job_id))
+"""
+
+
+def dead_lettered_job(ops: Live, owner: str) -> str:
+    done = subprocess.run([sys.executable, "-c", DEAD_LETTER, owner], cwd=ROOT, env=ops.stack.env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def test_the_dlq_lists_its_jobs_and_redrives_one(ops, owner):
+    dead = dead_lettered_job(ops, owner)
+    other = dead_lettered_job(ops, owner)
+    listing = ops.http.get("/api/dlq", params={"limit": 1000}).json()
+    assert listing["approximateCount"] >= 2
+    entry = next(i for i in listing["items"] if i["jobId"] == dead)
+    assert (entry["type"], entry["ownerId"], entry["attempts"]) == ("sha256", owner, 0)
+    assert "dead-letter" in entry["lastError"] and entry["deadLetteredAt"]
+    # The look left the messages where they were: they are listed again at once.
+    again = ops.http.get("/api/dlq", params={"limit": 1000}).json()
+    assert {dead, other} <= {i["jobId"] for i in again["items"]}
+    # A dead-lettered job is redriven, not retried.
+    assert "redrive" in problem(ops.http.post(f"/api/jobs/{dead}/retry"), 409)["detail"]
+    moved = ops.http.post(f"/api/dlq/{dead}/redrive")
+    assert moved.json() == {"moved": 1, "jobIds": [dead]}, moved.text
+    assert ops.wait_terminal(dead)["status"] == "COMPLETED"
+    left = {i["jobId"] for i in ops.http.get("/api/dlq").json()["items"]}
+    assert dead not in left and other in left
+    problem(ops.http.post(f"/api/dlq/{dead}/redrive"), 404)
+    assert ops.http.post(f"/api/dlq/{other}/redrive").json()["moved"] == 1
+    ops.wait_terminal(other)
