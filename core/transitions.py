@@ -30,6 +30,7 @@ from core.hot import (
     unmarshal,
 )
 from core.item_size import MAX_ITEM_BYTES, item_size
+from core.operations import charts
 from core.settings import settings
 from core.status import TERMINAL, JobStatus, advance
 
@@ -148,6 +149,13 @@ def _transition(
     return TransitionResult(ok=True, item=resp["Attributes"])
 
 
+def _charted(result: TransitionResult, *, started: bool = False) -> TransitionResult:
+    """Count a worker's start or finish for the charts (in memory; core.operations.charts)."""
+    if result.ok and result.item is not None:
+        charts.record_item(unmarshal(result.item), started=started)
+    return result
+
+
 def _error(error: str, item: dict[str, Any] | None) -> str:
     return truncate_utf8(error, error_room(item))
 
@@ -165,7 +173,7 @@ def start_job(job_id: str, *, lease_seconds: int) -> TransitionResult:
     that lost the job can never write its terminal state.
     """
     now = int(time.time())
-    return _transition(
+    return _charted(_transition(
         job_id,
         from_=(JobStatus.QUEUED, JobStatus.PROCESSING),
         to=JobStatus.PROCESSING,
@@ -179,7 +187,7 @@ def start_job(job_id: str, *, lease_seconds: int) -> TransitionResult:
         "LeaseExpiresAt < :now) AND Attempts < MaxAttempts)",
         extra_values={":fq": JobStatus.QUEUED.value, ":now": now},
         increment_attempts=True,
-    )
+    ), started=True)
 
 
 def fail_abandoned(
@@ -190,7 +198,7 @@ def fail_abandoned(
     Conditional on the attempt number and the expired lease, so exactly one
     delivery wins and a live holder is never failed.
     """
-    return _transition(
+    return _charted(_transition(
         job_id,
         from_=(JobStatus.PROCESSING,),
         to=JobStatus.FAILED,
@@ -199,7 +207,7 @@ def fail_abandoned(
         extra_condition="Attempts = :attempt AND LeaseExpiresAt < :now",
         extra_values={":attempt": attempt, ":now": int(time.time())},
         item=item,
-    )
+    ))
 
 
 def _attempt_condition(attempt: int) -> tuple[str, dict[str, Any]]:
@@ -240,7 +248,7 @@ def complete_job(
         )
     cond, vals = _attempt_condition(attempt)
     try:
-        return _transition(
+        return _charted(_transition(
             job_id,
             from_=(JobStatus.PROCESSING,),
             to=JobStatus.COMPLETED,
@@ -249,7 +257,7 @@ def complete_job(
             extra_condition=cond,
             extra_values=vals,
             item=item,
-        )
+        ))
     except ClientError as exc:
         if not is_validation_error(exc):
             raise
@@ -265,16 +273,16 @@ def fail_job(
 ) -> TransitionResult:
     """PROCESSING (this attempt) → FAILED; with ``attempt=None`` also from QUEUED (DLQ)."""
     if attempt is None:
-        return _transition(
+        return _charted(_transition(
             job_id,
             from_=(JobStatus.QUEUED, JobStatus.PROCESSING),
             to=JobStatus.FAILED,
             set_values={"FinishedAt": now_iso(), "LastError": _error(error, item),
                         "DeadLettered": True},
             remove=("LeaseExpiresAt",),
-        )
+        ))
     cond, vals = _attempt_condition(attempt)
-    return _transition(
+    return _charted(_transition(
         job_id,
         from_=(JobStatus.PROCESSING,),
         to=JobStatus.FAILED,
@@ -283,7 +291,7 @@ def fail_job(
         extra_condition=cond,
         extra_values=vals,
         item=item,
-    )
+    ))
 
 
 def retry_job(

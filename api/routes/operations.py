@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import logging
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, HTTPException, Query, Response
 
 from api.deps import CallerDep, EnqueueDep, EnqueueManyDep, KeyOwnerDep
 from api.routes.jobs import job_response
 from core import service
 from core.job import Job
-from core.operations import bulk, retry
-from core.operations.models import BulkRequest, BulkResult
+from core.operations import bulk, charts, retry
+from core.operations.models import BulkRequest, BulkResult, ChartMinute, Charts
 from core.settings import settings
 
 log = logging.getLogger("batchlab.api")
@@ -22,6 +23,16 @@ router = APIRouter(tags=["operations"])
 _PROBLEM = {"content": {"application/problem+json": {}}}
 _JOB_ERRORS = {401: _PROBLEM, 404: _PROBLEM, 409: _PROBLEM, 410: _PROBLEM, 422: _PROBLEM,
                503: _PROBLEM}
+
+
+@router.get("/jobs/bulk", include_in_schema=False)
+def bulk_is_post_only() -> None:
+    # Without this, GET /api/jobs/bulk would reach GET /api/jobs/{job_id} (a 422 for the
+    # id "bulk"); api/methods.py leaves this route out of the path's Allow.
+    raise HTTPException(405, headers={"Allow": "POST, OPTIONS"})
+
+
+bulk_is_post_only.method_guard = True  # type: ignore[attr-defined]
 
 
 @router.post("/jobs/{job_id}/retry", status_code=202, response_model=Job, responses=_JOB_ERRORS)
@@ -47,7 +58,8 @@ def rerun_job(job_id: UUID, enqueue: EnqueueDep, key_owner: KeyOwnerDep) -> Resp
 
 @router.post(
     "/jobs/bulk", response_model=BulkResult,
-    responses={401: _PROBLEM, 403: _PROBLEM, 409: _PROBLEM, 422: _PROBLEM, 503: _PROBLEM},
+    responses={400: _PROBLEM, 401: _PROBLEM, 403: _PROBLEM, 409: _PROBLEM, 413: _PROBLEM,
+               415: _PROBLEM, 422: _PROBLEM, 503: _PROBLEM},
 )
 def bulk_action(request: BulkRequest, caller: CallerDep, enqueue_many: EnqueueManyDep) -> BulkResult:
     """Cancel (QUEUED, PROCESSING) or retry (FAILED, CANCELLED) every job the filter
@@ -67,3 +79,17 @@ def bulk_action(request: BulkRequest, caller: CallerDep, enqueue_many: EnqueueMa
         log.info("operator %s: bulk %s acted on %d job(s)", caller.name, request.action,
                  answer["acted"])
     return BulkResult(**answer)
+
+
+@router.get("/charts", response_model=Charts,
+            responses={401: _PROBLEM, 422: _PROBLEM, 503: _PROBLEM})
+def job_charts(
+    caller: CallerDep, minutes: Annotated[int, Query(ge=1, le=1440)] = 60,
+) -> Charts:
+    """Per minute over the last `minutes` (oldest first): jobs completed and failed, the
+    jobs queue's depth, and per job type the queue wait (created → first start) and run
+    time (last start → finish) p50/p95. Aggregated in each worker process and written
+    with its meter flush (no write per job), so the current minute lags by up to
+    BATCHLAB_METER_FLUSH_SECONDS. A tenant sees its own jobs only, and no queue depth."""
+    return Charts(minutes=[ChartMinute(**m) for m in charts.report(minutes=minutes,
+                                                                      owner_id=caller.owner)])

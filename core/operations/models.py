@@ -72,3 +72,25 @@ class DeadLetter(_Camel):
 class DeadLetterList(_Camel):
     approximate_count: int = Field(description="SQS's ApproximateNumberOfMessages of the DLQ.")
     items: list[DeadLetter] = Field(description="Up to `limit` dead-lettered jobs, one per JobId.")
+
+
+class TypeFigures(_Camel):
+    wait_p50_ms: int | None = None
+    wait_p95_ms: int | None = None
+    run_p50_ms: int | None = None
+    run_p95_ms: int | None = None
+    count: int = Field(default=0, description="Jobs finished (COMPLETED or FAILED) this minute.")
+
+
+class ChartMinute(_Camel):
+    at: datetime = Field(description="The minute (UTC).")
+    completed: int
+    failed: int
+    queue_depth: int | None = Field(
+        default=None, description="Messages waiting in the jobs queue (sampled once a minute "
+        "by the API); null for a tenant (the queue holds every tenant's jobs) or if not sampled.")
+    by_type: dict[str, TypeFigures]
+
+
+class Charts(_Camel):
+    minutes: list[ChartMinute]

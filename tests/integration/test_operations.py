@@ -305,3 +305,24 @@ def test_the_dlq_lists_its_jobs_and_redrives_one(ops, owner):
     problem(ops.http.post(f"/api/dlq/{dead}/redrive"), 404)
     assert ops.http.post(f"/api/dlq/{other}/redrive").json()["moved"] == 1
     ops.wait_terminal(other)
+
+
+def test_charts_show_finished_jobs_wait_and_run_time_per_minute(ops, owner):
+    ids = batch(ops, owner, [("c", "sha256", {"text": str(i)}) for i in range(3)])
+    failing = ops.submit("simulate", FAIL, owner=owner)["id"]
+    for job_id in (*ids, failing):
+        ops.wait_terminal(job_id)
+
+    def charted() -> dict | None:
+        minutes = ops.http.get("/api/charts", params={"minutes": 5}).json()["minutes"]
+        sha = [m["byType"]["sha256"] for m in minutes if "sha256" in m["byType"]]
+        enough = (sum(m["completed"] for m in minutes) >= 3 and sum(m["failed"] for m in minutes) >= 1
+                  and sum(s["count"] for s in sha) >= 3)
+        return minutes if enough and any(m["queueDepth"] is not None for m in minutes) else None
+
+    minutes = wait_for(charted, timeout=30, what="the workers' flushes to reach the charts")
+    assert len(minutes) == 5 and minutes == sorted(minutes, key=lambda m: m["at"])
+    figures = [m["byType"]["sha256"] for m in minutes if "sha256" in m["byType"]]
+    assert all(f["runP50Ms"] is not None and f["runP95Ms"] >= f["runP50Ms"] for f in figures)
+    assert any(f["waitP50Ms"] is not None for f in figures)
+    problem(ops.http.get("/api/charts", params={"minutes": 0}), 422, "minutes")
