@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from core.errors import InvalidField
 from core.job import OWNER_PATTERN, _Camel
 from core.listing import JobFilter
 
@@ -30,11 +31,14 @@ class BulkFilter(_Camel):
 
     def to_filter(self, owner_id: str | None) -> JobFilter:
         statuses = [self.status] if isinstance(self.status, str) else self.status
-        return JobFilter.build(
-            owner_id=owner_id, statuses=statuses, type=self.type, name=self.name,
-            name_match=self.name_match, created_after=self.created_after,
-            created_before=self.created_before,
-        )
+        try:
+            return JobFilter.build(
+                owner_id=owner_id, statuses=statuses, type=self.type, name=self.name,
+                name_match=self.name_match, created_after=self.created_after,
+                created_before=self.created_before,
+            )
+        except InvalidField as exc:  # named as the body has it: filter.status
+            raise InvalidField(f"filter.{exc.field}", exc.message) from None
 
 
 class BulkRequest(_Camel):

@@ -250,7 +250,9 @@ def test_bulk_cancel_and_retry_count_first_then_act_on_the_same_jobs(ops, owner)
 @pytest.mark.parametrize(("body", "field"), [
     ({"action": "delete"}, "action"),
     ({"action": "cancel", "limit": 1001}, "limit"),
-    ({"action": "cancel", "filter": {"status": "NOPE"}}, "status"),
+    ({"action": "cancel", "filter": {"status": "NOPE"}}, "filter.status"),
+    ({"action": "retry", "filter": {"createdAfter": "2026-01-02T00:00:00Z",
+                                    "createdBefore": "2026-01-01"}}, "filter.createdBefore"),
     ({"action": "cancel", "filter": {"colour": "red"}}, "filter.colour"),
     ({"action": "cancel", "expectedCount": -1}, "expectedCount"),
 ])
