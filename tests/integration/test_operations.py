@@ -67,6 +67,21 @@ def every_page(ops: Live, **params) -> tuple[list[str], int]:
             return ids, requests
 
 
+def dynamodb_reads(ops: Live) -> dict[str, float]:
+    """The API's DynamoDB read requests so far, by operation (its /metrics)."""
+    counts: dict[str, float] = {}
+    for line in ops.http.get("/metrics").text.splitlines():
+        if line.startswith("batchlab_aws_requests_total{") and 'service="dynamodb"' in line:
+            operation = line.split('operation="')[1].split('"')[0]
+            counts[operation] = counts.get(operation, 0) + float(line.rsplit(" ", 1)[1])
+    return counts
+
+
+def delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {op: n - before.get(op, 0) for op, n in after.items()
+            if n != before.get(op, 0) and op in ("Query", "BatchGetItem", "GetItem", "Scan")}
+
+
 def problem(resp: httpx.Response, status: int, field: str | None = None) -> dict:
     assert resp.status_code == status, resp.text
     assert resp.headers["content-type"].startswith("application/problem+json")
@@ -120,16 +135,22 @@ def test_a_cursor_pages_through_a_filter_and_only_that_filter(ops, owner):
     # The same filters with another page size are fine.
     again = listed(ops, ownerId=owner, type="sha256", limit=5, cursor=first["nextCursor"])
     assert [j["id"] for j in again["items"]] == [ids[1]]
-    # Without filters, pages of 2 read 2 (+ 1 key) at a time and end with no cursor.
+    # Without filters, pages of 2 read 2 (+ 1 key) at a time and end with no cursor:
+    # one Query and one BatchGetItem per page.
+    before = dynamodb_reads(ops)
     assert every_page(ops, ownerId=owner, limit=2) == (ids[::-1], 3)
+    assert delta(before, dynamodb_reads(ops)) == {"Query": 3, "BatchGetItem": 3}
 
 
 def test_a_rare_filter_reads_a_bounded_number_of_jobs_per_request(ops, owner):
     # 12 jobs newer than the one that matches; a request reads at most 10 (ENV).
     rare = batch(ops, owner, [("rare", "text-stats", {"text": "r"})])[0]
     batch(ops, owner, [(f"common {i}", "sha256", {"text": "c"}) for i in range(12)])
+    before = dynamodb_reads(ops)
     first = listed(ops, ownerId=owner, type="text-stats", limit=5)
     assert first["items"] == [] and first["nextCursor"], first
+    # The bound (10 jobs) took one Query and one BatchGetItem: ~0.51 RRU per job read.
+    assert delta(before, dynamodb_reads(ops)) == {"Query": 1, "BatchGetItem": 1}
     found, requests = every_page(ops, ownerId=owner, type="text-stats", limit=5)
     assert found == [rare] and requests == 2
 
