@@ -97,9 +97,11 @@ def _receive_all(*, limit: int) -> list[dict[str, Any]]:
     url = queue_urls().dlq
     received: dict[str, dict[str, Any]] = {}
     while len(received) < limit:
+        # A 1 s long poll: a short one asks only some of SQS's servers, and may come
+        # back empty while messages remain (the list would end early).
         batch = sqs.receive_message(
             QueueUrl=url, MaxNumberOfMessages=min(10, limit - len(received)),
-            WaitTimeSeconds=0, VisibilityTimeout=PEEK_SECONDS,
+            WaitTimeSeconds=1, VisibilityTimeout=PEEK_SECONDS,
         ).get("Messages", [])
         if not batch:
             break
