@@ -330,18 +330,10 @@ def cancel_job(job_id: str, *, note: str | None = None) -> TransitionResult:
 def requeue_finished(
     job_id: str, *, attempts: int, extra_attempts: int, note: str
 ) -> TransitionResult:
-    """FAILED or CANCELLED → QUEUED for another try (POST /api/jobs/{id}/retry, bulk retry).
-
-    Attempts continue (issue 15): the job keeps its count and gets ``extra_attempts``
-    more (MaxAttempts = Attempts + extra). Restarting at 0 as a redrive does would
-    reuse attempt numbers, and the attempt number is the token every write of an
-    attempt is conditional on: a worker still running a cancelled attempt 1 could
-    then write its outcome over the new attempt 1. Conditional on ``attempts`` (what
-    the caller read), so a job that moved meanwhile is left alone. A dead-lettered
-    job is refused (its message is in the DLQ; the reconciler would fail it again):
-    it takes a redrive. The outcome goes (FinishedAt, LastError); StartedAt and
-    FirstStartMs stay, for the attempt they belong to and the queue wait.
-    """
+    """FAILED or CANCELLED → QUEUED for another try (core/operations/retry.py says why
+    the attempts continue: MaxAttempts = Attempts + ``extra_attempts``). Conditional on
+    ``attempts`` (as the caller read them) and not dead-lettered (that takes a redrive);
+    the outcome goes, StartedAt and FirstStartMs stay."""
     return _transition(
         job_id,
         from_=(JobStatus.FAILED, JobStatus.CANCELLED),
