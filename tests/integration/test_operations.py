@@ -175,8 +175,12 @@ def test_a_job_says_how_long_it_waited_and_ran_and_when_its_retry_is_due(ops, ow
     assert done["queueWaitMs"] >= 0 and done["runMs"] >= 0
     assert done["startedAttempt"] == 1 and done["nextAttemptAt"] is None
     failing = ops.submit("simulate", FAIL, owner=owner)["id"]
+    # The worker (concurrency 1) runs this next, so the failed job's retry (due ~1 s
+    # later) waits behind it for seconds: time enough to see it on a loaded machine.
+    busy = ops.submit("simulate", {"durationSeconds": 20, "steps": 20}, owner=owner)["id"]
     waiting = wait_for(lambda: (j := ops.http.get(f"/api/jobs/{failing}").json())["nextAttemptAt"]
                        and j, timeout=60, what="the failed attempt's retry", every=0.05)
+    ops.http.post(f"/api/jobs/{busy}/cancel")
     assert waiting["status"] == "QUEUED" and waiting["attempts"] == 1
     assert waiting["startedAttempt"] == 1 and waiting["runMs"] is None
     summary = next(j for j in listed(ops, ownerId=owner)["items"] if j["id"] == failing)
@@ -310,23 +314,29 @@ def dead_lettered_job(ops: Live, owner: str) -> str:
 def test_the_dlq_lists_its_jobs_and_redrives_one(ops, owner):
     dead = dead_lettered_job(ops, owner)
     other = dead_lettered_job(ops, owner)
-    listing = ops.http.get("/api/dlq", params={"limit": 1000}).json()
+    def listed_dead(*wanted: str) -> dict | None:
+        # A worker's reconcile may hold the DLQ's messages for an instant: look again.
+        body = ops.http.get("/api/dlq", params={"limit": 1000}).json()
+        return body if set(wanted) <= {i["jobId"] for i in body["items"]} else None
+
+    listing = wait_for(lambda: listed_dead(dead, other), timeout=30, what="the DLQ list")
     assert listing["approximateCount"] >= 2
     entry = next(i for i in listing["items"] if i["jobId"] == dead)
     assert (entry["type"], entry["ownerId"], entry["attempts"]) == ("sha256", owner, 0)
     assert "dead-letter" in entry["lastError"] and entry["deadLetteredAt"]
     # The look left the messages where they were: they are listed again at once.
-    again = ops.http.get("/api/dlq", params={"limit": 1000}).json()
-    assert {dead, other} <= {i["jobId"] for i in again["items"]}
+    assert wait_for(lambda: listed_dead(dead, other), timeout=30, what="the DLQ list again")
     # A dead-lettered job is redriven, not retried.
     assert "redrive" in problem(ops.http.post(f"/api/jobs/{dead}/retry"), 409)["detail"]
-    moved = ops.http.post(f"/api/dlq/{dead}/redrive")
+    moved = wait_for(lambda: (r := ops.http.post(f"/api/dlq/{dead}/redrive")).status_code == 200
+                     and r, timeout=30, what="the redrive of one job")
     assert moved.json() == {"moved": 1, "jobIds": [dead]}, moved.text
     assert ops.wait_terminal(dead)["status"] == "COMPLETED"
-    left = {i["jobId"] for i in ops.http.get("/api/dlq").json()["items"]}
-    assert dead not in left and other in left
+    left = wait_for(lambda: listed_dead(other), timeout=30, what="the DLQ list after")
+    assert dead not in {i["jobId"] for i in left["items"]}
     problem(ops.http.post(f"/api/dlq/{dead}/redrive"), 404)
-    assert ops.http.post(f"/api/dlq/{other}/redrive").json()["moved"] == 1
+    assert wait_for(lambda: ops.http.post(f"/api/dlq/{other}/redrive").status_code == 200,
+                    timeout=30, what="the other redrive")
     ops.wait_terminal(other)
 
 
