@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from api import methods, openapi, problems, spa
 from api.limits import BodySizeLimit
 from api.observability import HttpMetrics
-from api.routes import health, job_types, jobs, ops, queues, uploads
+from api.routes import health, job_types, jobs, operations, ops, queues, uploads
 from core import aws, costs, metrics
 from core.settings import settings
 
@@ -55,7 +55,8 @@ def create_app() -> FastAPI:
             allow_headers=["Content-Type", "Idempotency-Key", "X-API-Key"],
             expose_headers=["Location", "Retry-After", "Idempotent-Replayed"],
         )
-    for router in (jobs.router, job_types.router, queues.router):
+    # operations first: its /jobs/bulk must not be taken for a job id by jobs' routes.
+    for router in (operations.router, jobs.router, job_types.router, queues.router):
         app.include_router(router, prefix="/api")
     app.include_router(uploads.router, prefix="/api")
     app.include_router(health.router)

@@ -32,11 +32,11 @@ class MethodTable:
 
     def __init__(self, routes: Callable[[], Sequence[BaseRoute]]) -> None:
         self._routes = routes
-        self._entries: list[tuple[Callable[[str], object], frozenset[str]]] | None = None
+        self._entries: list[tuple[Callable[[str], object], frozenset[str], bool]] | None = None
         self._reserved: frozenset[str] = frozenset()
 
-    def _build(self) -> list[tuple[Callable[[str], object], frozenset[str]]]:
-        entries: list[tuple[Callable[[str], object], frozenset[str]]] = []
+    def _build(self) -> list[tuple[Callable[[str], object], frozenset[str], bool]]:
+        entries: list[tuple[Callable[[str], object], frozenset[str], bool]] = []
         reserved = {"api"}  # /api and everything under it, whether a route exists or not
         for context in iter_route_contexts(self._routes()):
             route = context.original_route
@@ -44,12 +44,15 @@ class MethodTable:
                 continue
             claims = getattr(route, "claims", None)  # the web app (api/spa.py)
             if claims is not None:
-                entries.append((claims, frozenset(route.methods)))
+                entries.append((claims, frozenset(route.methods), False))
                 continue
             regex = getattr(context, "path_regex", None)
             if regex is None or not context.methods:
                 continue  # mounts, websockets
-            entries.append((regex.match, frozenset(context.methods)))
+            if getattr(getattr(route, "endpoint", None), "method_guard", False):
+                continue  # a 405 for a literal path a templated one would take (jobs/bulk)
+            literal = "{" not in context.path_format
+            entries.append((regex.match, frozenset(context.methods), literal))
             first = context.path_format.lstrip("/").split("/", 1)[0]
             if "{" not in first:
                 reserved.add(first)
@@ -66,10 +69,14 @@ class MethodTable:
         """Every method ``path`` supports (HEAD with GET, OPTIONS with any); empty
         if no route has the path."""
         entries = self._entries if self._entries is not None else self._build()
+        matched = [(methods, literal) for matches, methods, literal in entries if matches(path)]
+        # A literal path (/api/jobs/bulk) is its own resource, not an id of a templated
+        # one (/api/jobs/{job_id}) that also matches it.
+        if any(literal for _, literal in matched):
+            matched = [m for m in matched if m[1]]
         methods: set[str] = set()
-        for matches, route_methods in entries:
-            if matches(path):
-                methods |= route_methods
+        for route_methods, _ in matched:
+            methods |= route_methods
         if not methods:
             return frozenset()
         if "GET" in methods:

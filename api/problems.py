@@ -21,9 +21,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import (
     BackendUnavailable,
+    BulkCountChanged,
     DataMissing,
     IdempotencyMismatch,
     InvalidCursor,
+    InvalidField,
     InvalidPayload,
     InvalidRequest,
     InvalidUploadParts,
@@ -89,9 +91,20 @@ def field_path(loc: tuple | list, *, drop_first: bool = True) -> str:
     return ".".join(parts) or "body"
 
 
+def named(field: str, message: str) -> str:
+    """``message`` naming its field, as a person reads it next to the form or in a log:
+    "Field required" → "ownerId: field required" (issue 15)."""
+    if message.startswith(f"{field}: "):
+        return message
+    return f"{field}: {message[:1].lower()}{message[1:]}"
+
+
 def validation_errors(errors: list[dict], *, prefix: tuple = ()) -> list[dict[str, str]]:
-    return [{"field": field_path((*prefix, *e["loc"]), drop_first=not prefix), "message": e["msg"]}
-            for e in errors]
+    out = []
+    for e in errors:
+        field = field_path((*prefix, *e["loc"]), drop_first=not prefix)
+        out.append({"field": field, "message": named(field, e["msg"])})
+    return out
 
 
 @dataclass(frozen=True)
@@ -100,6 +113,7 @@ class DomainProblem:
     slug: str
     detail: Callable[[Exception], str] = str
     errors: Callable[[Exception], list[dict[str, str]] | None] = lambda exc: None
+    extra: Callable[[Exception], dict[str, Any]] = lambda exc: {}
 
 
 def _unavailable_detail(exc: Exception) -> str:
@@ -111,7 +125,7 @@ def _unavailable_detail(exc: Exception) -> str:
 DOMAIN_PROBLEMS: dict[type[Exception], DomainProblem] = {
     JobNotFound: DomainProblem(404, "job-not-found"),
     UnknownJobType: DomainProblem(
-        422, "validation-error", errors=lambda e: [{"field": "type", "message": str(e)}]
+        422, "validation-error", errors=lambda e: [{"field": "type", "message": named("type", str(e))}]
     ),
     InvalidPayload: DomainProblem(
         422, "validation-error", errors=lambda e: validation_errors(e.errors, prefix=("payload",))
@@ -120,7 +134,10 @@ DOMAIN_PROBLEMS: dict[type[Exception], DomainProblem] = {
         422, "validation-error", errors=lambda e: validation_errors(e.errors, prefix=())
     ),
     InvalidCursor: DomainProblem(
-        422, "validation-error", errors=lambda e: [{"field": "cursor", "message": str(e)}]
+        422, "invalid-cursor", errors=lambda e: [{"field": "cursor", "message": named("cursor", str(e))}]
+    ),
+    InvalidField: DomainProblem(
+        422, "validation-error", errors=lambda e: [{"field": e.field, "message": str(e)}]
     ),
     IdempotencyMismatch: DomainProblem(
         422,
@@ -131,24 +148,29 @@ DOMAIN_PROBLEMS: dict[type[Exception], DomainProblem] = {
         422,
         "validation-error",
         detail=lambda e: "ownerId is required (or use an API key)",
-        errors=lambda e: [{"field": "ownerId", "message": "Field required"}],
+        errors=lambda e: [{"field": "ownerId", "message": "ownerId: field required"}],
     ),
     OwnerMismatch: DomainProblem(
         403, "owner-mismatch", detail=lambda e: "ownerId does not match the owner of your API key"
     ),
     JobConflict: DomainProblem(409, "job-conflict"),
+    # A bulk action's execution whose dry-run count no longer holds (issue 15).
+    BulkCountChanged: DomainProblem(
+        409, "bulk-count-changed",
+        extra=lambda e: {"expectedCount": e.expected, "matched": e.matched},
+    ),
     # A payload or result that expired with its TTL/lifecycle rule (issue 13).
     DataMissing: DomainProblem(410, "job-data-gone"),
     # Too large as stored (UTF-8 JSON, DynamoDB's size rules): no retry can succeed.
     JobTooLarge: DomainProblem(
-        413, "job-too-large", errors=lambda e: [{"field": "payload", "message": str(e)}]
+        413, "job-too-large", errors=lambda e: [{"field": "payload", "message": named("payload", str(e))}]
     ),
     UploadTooLarge: DomainProblem(
-        413, "upload-too-large", errors=lambda e: [{"field": "size", "message": str(e)}]
+        413, "upload-too-large", errors=lambda e: [{"field": "size", "message": named("size", str(e))}]
     ),
     UploadNotFound: DomainProblem(404, "upload-not-found"),
     InvalidUploadParts: DomainProblem(
-        422, "validation-error", errors=lambda e: [{"field": "parts", "message": str(e)}]
+        422, "validation-error", errors=lambda e: [{"field": "parts", "message": named("parts", str(e))}]
     ),
     BackendUnavailable: DomainProblem(503, "backend-unavailable", detail=_unavailable_detail),
     BotoCoreError: DomainProblem(503, "backend-unavailable", detail=_unavailable_detail),
@@ -162,7 +184,7 @@ def describe(exc: Exception, *, instance: str | None = None) -> dict[str, Any] |
         if isinstance(exc, kind):
             return problem_body(
                 spec.status, spec.detail(exc), slug=spec.slug, errors=spec.errors(exc),
-                instance=instance,
+                instance=instance, **spec.extra(exc),
             )
     return None
 

@@ -40,6 +40,8 @@ from pydantic import Field
 from core.aws import client
 from core.job import _Camel
 from core.meter import CLASSES, meter
+from core.operations import charts
+from core.queues import queue_depths
 from core.settings import settings
 
 log = logging.getLogger("batchlab.costs")
@@ -117,13 +119,17 @@ def flush(role: str) -> None:
         if state.minute != minute:
             state.minute, state.base = minute, state.last
         since_last = _minus(snap, state.last)
-        if state.last and (not since_last or _only_meter(since_last)):
+        if state.last and (not since_last or _only_meter(since_last)) and not charts.has_pending():
             return
         delta = _minus(snap, state.base)
         day = datetime.fromtimestamp(minute, UTC).strftime("%Y-%m-%d")
+        # The charts' per-minute aggregate rides on this write (issue 15: no per-job write);
+        # the API also samples the jobs queue's depth for them, once a minute.
+        chart = charts.take(minute, sample_depth=_jobs_queue_depth if role == "api" else None)
         client("dynamodb").put_item(
             TableName=settings.meters_table_name,
             Item={
+                **({"Charts": {"S": chart}} if chart else {}),
                 "Day": {"S": day},
                 "Slot": {"S": f"{minute:010d}#{_process_id(role)}"},
                 "Process": {"S": _process_id(role)},
@@ -134,6 +140,13 @@ def flush(role: str) -> None:
             },
         )
         state.last = snap
+
+
+def _jobs_queue_depth() -> int | None:
+    try:
+        return queue_depths()["jobs"]["visible"]
+    except (BotoCoreError, ClientError):
+        return None
 
 
 def _only_meter(delta: dict[str, Any]) -> bool:

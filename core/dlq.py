@@ -25,9 +25,11 @@ import json
 import logging
 import sys
 from dataclasses import dataclass, field
+from typing import Any
 
-from core import store
+from core import listing, store
 from core.aws import client
+from core.hot import unmarshal
 from core.queues import queue_urls
 from core.settings import settings
 
@@ -50,6 +52,18 @@ class RedriveResult:
     job_ids: list[str] = field(default_factory=list)
 
 
+def _move(sqs: Any, urls: Any, message: dict[str, Any], result: RedriveResult) -> None:
+    """Redrive one DLQ message: reset its job, send its body to the jobs queue, delete it."""
+    job_id = job_id_of(message["Body"])
+    if job_id:
+        store.requeue_dead_letter(job_id)
+    sqs.send_message(QueueUrl=urls.jobs, MessageBody=message["Body"])
+    sqs.delete_message(QueueUrl=urls.dlq, ReceiptHandle=message["ReceiptHandle"])
+    result.moved += 1
+    if job_id:
+        result.job_ids.append(job_id)
+
+
 def redrive(*, max_messages: int = 1000) -> RedriveResult:
     sqs = client("sqs")
     urls = queue_urls()
@@ -64,15 +78,104 @@ def redrive(*, max_messages: int = 1000) -> RedriveResult:
         if not batch:
             break
         for message in batch:
-            job_id = job_id_of(message["Body"])
-            if job_id:
-                store.requeue_dead_letter(job_id)
-            sqs.send_message(QueueUrl=urls.jobs, MessageBody=message["Body"])
-            sqs.delete_message(QueueUrl=urls.dlq, ReceiptHandle=message["ReceiptHandle"])
-            result.moved += 1
-            if job_id:
-                result.job_ids.append(job_id)
+            _move(sqs, urls, message, result)
     log.info("redrove %d message(s) from the dead-letter queue", result.moved)
+    return result
+
+
+# --- looking into the DLQ (GET /api/dlq, one job's redrive) ------------------------
+
+PEEK_SECONDS = 10  # how long a look hides the messages if it dies before showing them again
+PEEK_MAX = 1000  # messages one look (or one job's redrive) reads at most
+
+
+def _receive_all(*, limit: int) -> list[dict[str, Any]]:
+    """Up to ``limit`` distinct DLQ messages, hidden for PEEK_SECONDS (SQS has no peek:
+    a receive hides what it returns, so later receives return the others). The caller
+    shows them again with :func:`_show_again` (or deletes them)."""
+    sqs = client("sqs")
+    url = queue_urls().dlq
+    received: dict[str, dict[str, Any]] = {}
+    while len(received) < limit:
+        # A 1 s long poll: a short one asks only some of SQS's servers, and may come
+        # back empty while messages remain (the list would end early).
+        batch = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=min(10, limit - len(received)),
+            WaitTimeSeconds=1, VisibilityTimeout=PEEK_SECONDS,
+        ).get("Messages", [])
+        if not batch:
+            break
+        received.update({m["MessageId"]: m for m in batch})
+    return list(received.values())
+
+
+def _show_again(messages: list[dict[str, Any]]) -> None:
+    url = queue_urls().dlq
+    for i in range(0, len(messages), 10):
+        client("sqs").change_message_visibility_batch(
+            QueueUrl=url,
+            Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+                     for n, m in enumerate(messages[i:i + 10])],
+        )
+
+
+def approximate_count() -> int:
+    attrs = client("sqs").get_queue_attributes(
+        QueueUrl=queue_urls().dlq, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+    return int(attrs.get("ApproximateNumberOfMessages", 0))
+
+
+def dead_letters(*, limit: int) -> tuple[int, list[dict[str, Any]]]:
+    """The DLQ's approximate size and up to ``limit`` of its jobs (one per JobId), each
+    with what its hot item says: type, owner, last error, attempts, and when it was
+    marked dead-lettered (FinishedAt; null until a worker's reconcile marks it).
+
+    Cost: one GetQueueAttributes, ReceiveMessage per 10 messages, one
+    ChangeMessageVisibilityBatch per 10 (to show them again at once), one
+    BatchGetItem per 100 jobs. While a look runs (and for PEEK_SECONDS if its process
+    dies) a redrive or reconcile does not see those messages.
+    """
+    count = approximate_count()
+    messages = _receive_all(limit=limit)
+    try:
+        job_ids = list(dict.fromkeys(j for m in messages if (j := job_id_of(m["Body"]))))
+        keys = [{"JobId": {"S": j}} for j in job_ids]
+        items, _ = listing.batch_get(
+            keys, projection="JobId, OwnerId, #t, LastError, Attempts, FinishedAt, DeadLettered",
+            names={"#t": "Type"})
+    finally:
+        _show_again(messages)
+    by_id = {item["JobId"]["S"]: unmarshal(item) for item in items}
+    out = []
+    for job_id in job_ids:
+        raw = by_id.get(job_id, {})
+        out.append({
+            "job_id": job_id,
+            "type": raw.get("Type"),
+            "owner_id": raw.get("OwnerId"),
+            "last_error": raw.get("LastError"),
+            "attempts": int(raw["Attempts"]) if "Attempts" in raw else None,
+            "dead_lettered_at": raw.get("FinishedAt") if raw.get("DeadLettered") else None,
+        })
+    return max(count, len(messages)), out
+
+
+def redrive_job(job_id: str) -> RedriveResult:
+    """Redrive one job's dead-lettered message(s): the DLQ is read (at most PEEK_MAX
+    messages) for those carrying ``job_id``; they are moved as :func:`redrive` moves
+    them, the others shown again. ``moved`` is 0 if the job has none there."""
+    sqs = client("sqs")
+    urls = queue_urls()
+    messages = _receive_all(limit=PEEK_MAX)
+    mine = [m for m in messages if job_id_of(m["Body"]) == job_id]
+    result = RedriveResult()
+    try:
+        for message in mine:
+            _move(sqs, urls, message, result)
+    finally:
+        _show_again([m for m in messages if m not in mine])
+    result.job_ids = list(dict.fromkeys(result.job_ids))
+    log.info("redrove job %s: %d message(s)", job_id, result.moved)
     return result
 
 

@@ -93,3 +93,32 @@ class InvalidUploadParts(Exception):
 class DataMissing(Exception):
     """A job's payload or result is referenced by its item but is not where it should be
     (expired with its TTL or lifecycle rule, or deleted)."""
+
+
+class InvalidField(Exception):
+    """One field (a query parameter, a body field) has a value the API cannot use;
+    ``field`` names it as the client sent it (camelCase)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class BulkCountChanged(Exception):
+    """A bulk action's jobs are no longer the ones its dry run counted."""
+
+    def __init__(self, *, expected: int | None, matched: int) -> None:
+        super().__init__(
+            f"the filter now matches {matched} job(s), not the {expected} of the dry run; "
+            "run the dry run again and check what it would act on")
+        self.expected = expected
+        self.matched = matched
+
+
+class NoDeadLetter(JobNotFound):
+    """The dead-letter queue holds no message for this job."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(job_id)
+        self.args = (f"the dead-letter queue holds no message for job {job_id}",)

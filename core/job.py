@@ -34,8 +34,9 @@ class JobCreate(_Camel):
 class HistoryEntry(_Camel):
     status: JobStatus
     at: datetime
-    # Always null since issue 13 (the hot item keeps no notes; ``error`` says why);
-    # kept so clients that read it do not break.
+    # Null for the worker's transitions (the hot item keeps no notes since issue 13;
+    # ``error`` says why). An operator action names itself (issue 15): "retried",
+    # "bulk retry", "bulk cancel", or "retry unsent" (a retry whose message SQS refused).
     note: str | None = None
 
 
@@ -52,6 +53,14 @@ class JobSummary(_Camel):
     max_attempts: int
     progress: int = Field(default=0, ge=0, le=100)
     error: str | None = None
+    queue_wait_ms: int | None = Field(
+        default=None, description="Created → the first attempt's start (ms); null until it starts.")
+    run_ms: int | None = Field(
+        default=None, description="The latest attempt's start → finish (ms); null unless finished.")
+    started_attempt: int | None = Field(
+        default=None, description="The attempt `startedAt` belongs to (the latest start).")
+    next_attempt_at: datetime | None = Field(
+        default=None, description="While QUEUED for a retry: when the next attempt is due.")
 
 
 class Job(JobSummary):
@@ -73,6 +82,8 @@ class Job(JobSummary):
     result_url: str | None = None
     history: list[HistoryEntry] = []
     history_count: int = 0
+    rerun_of: str | None = Field(
+        default=None, description="The job this one re-runs (POST /api/jobs/{id}/rerun).")
 
 
 class JobPage(_Camel):

@@ -103,7 +103,8 @@ def _checked_size(new: store.NewJob, *, index: int | None = None) -> store.NewJo
 
 
 def submit_job(
-    *, request: JobCreate, enqueue: Enqueue, idempotency_key: str | None = None
+    *, request: JobCreate, enqueue: Enqueue, idempotency_key: str | None = None,
+    rerun_of: str | None = None,
 ) -> tuple[Job, bool]:
     """Validate, send the JobId, store the job QUEUED. Returns (job, created).
 
@@ -133,6 +134,7 @@ def submit_job(
         payload=payload,
         max_attempts=job_type.max_attempts,
         request_hash=request_hash,
+        rerun_of=rerun_of,
     ))
     try:
         enqueue(job_id)
@@ -186,9 +188,15 @@ def get_result(job_id: str, *, owner_id: str | None = None) -> tuple[dict[str, A
 
 
 def list_jobs(
-    *, owner_id: str, status: JobStatus | None, limit: int, cursor: str | None
+    *, owner_id: str | None = None, status: JobStatus | None = None, limit: int,
+    cursor: str | None, flt: listing.JobFilter | None = None,
 ) -> JobPage:
-    return listing.list_jobs(owner_id=owner_id, status=status, limit=limit, cursor=cursor)
+    """One owner's jobs: ``flt`` (core.listing), or just an owner and a status."""
+    if flt is None:
+        if owner_id is None:
+            raise MissingOwner()
+        flt = listing.JobFilter(owner_id=owner_id, statuses=frozenset({status} if status else ()))
+    return listing.list_jobs(flt=flt, limit=limit, cursor=cursor)
 
 
 def cancel_job(job_id: str, *, owner_id: str | None = None) -> Job:

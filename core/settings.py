@@ -119,6 +119,14 @@ class Settings(BaseSettings):
     # A tenant's own counts: one Query on the owner index plus BatchGetItem (≤ 100 keys
     # each) of its newest jobs, capped here (see core/stats.py for the read cost).
     owner_stats_max_items: int = Field(default=1_000, ge=100, le=100_000)
+    # GET /api/jobs with a filter on status, type or name: jobs read (0.5 RRU each) per
+    # request at most; a page that did not fill by then comes back short with a cursor.
+    list_max_examined: int = Field(default=500, ge=10, le=10_000)
+    # Bulk actions (core/operations/bulk.py): jobs acted on per request at most, and
+    # jobs read to find them (one owner's index, or a Scan of every owner's for an
+    # operator who names none).
+    bulk_max_jobs: int = Field(default=1_000, ge=1, le=1_000)
+    bulk_max_examined: int = Field(default=10_000, ge=100, le=100_000)
 
     # Celery events over SNS fanout (Flower's live view), up to ten per SNS PublishBatch.
     events_enabled: bool = True

@@ -2,9 +2,9 @@
 
     QUEUED ──▶ PROCESSING ──▶ COMPLETED
       │  ▲         │  │
-      │  └─retry───┘  └────▶ FAILED ──redrive──▶ QUEUED
+      │  └─retry───┘  └────▶ FAILED ──redrive, retry──▶ QUEUED
       ▼            ▼
-    CANCELLED ◀────┘
+    CANCELLED ◀────┘ ──retry──▶ QUEUED
 
 PROCESSING ▶ PROCESSING is a take-over: the worker holding the job died, its
 lease ran out and SQS redelivered the message to another worker.
@@ -37,9 +37,10 @@ TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
         }
     ),
     JobStatus.COMPLETED: frozenset(),
-    # Only a dead-lettered job goes back to QUEUED (redrive); the store enforces that.
+    # Back to QUEUED by a redrive (dead-lettered) or a retry (POST .../retry, issue 15);
+    # core/transitions.py says which FAILED job may take which.
     JobStatus.FAILED: frozenset({JobStatus.QUEUED}),
-    JobStatus.CANCELLED: frozenset(),
+    JobStatus.CANCELLED: frozenset({JobStatus.QUEUED}),
 }
 
 

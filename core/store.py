@@ -18,7 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from core import jobdata, objects
 from core.aws import client
 from core.errors import JobNotFound, JobTooLarge
-from core.hot import encode_json, marshal, new_hot_item, now_iso, unmarshal
+from core.hot import encode_json, marshal, new_hot_item, now_iso, times_of, unmarshal
 from core.item_size import MAX_ITEM_BYTES, item_size
 from core.job import HistoryEntry, Job, JobSummary
 from core.settings import settings
@@ -64,6 +64,7 @@ def _summary_fields(raw: dict[str, Any]) -> dict[str, Any]:
         "max_attempts": int(raw["MaxAttempts"]),
         "progress": int(raw.get("Progress", 0)),
         "error": raw.get("LastError"),
+        **times_of(raw),
     }
 
 
@@ -81,7 +82,9 @@ def job_from_item(
         result=json.loads(raw["Result"]) if "Result" in raw else result,
         result_bytes=int(raw["ResultBytes"]) if "ResultBytes" in raw else None,
         result_url=result_url,
-        history=[HistoryEntry(status=h["Status"], at=h["At"]) for h in raw.get("History", [])],
+        history=[HistoryEntry(status=h["Status"], at=h["At"], note=h.get("Note"))
+                 for h in raw.get("History", [])],
+        rerun_of=raw.get("RerunOf"),
         history_count=int(raw.get("HistoryCount", len(raw.get("History", [])))),
     )
 
@@ -120,11 +123,12 @@ def new_job(
     payload: dict[str, Any],
     max_attempts: int,
     request_hash: bytes | None = None,
+    rerun_of: str | None = None,
 ) -> NewJob:
     """A new QUEUED job's hot item and where its payload goes (inline if the hot item
     has room for it, else a data item or S3: core/jobdata.py)."""
     fields = dict(job_id=job_id, owner_id=owner_id, name=name, type_=type_,
-                  max_attempts=max_attempts, request_hash=request_hash)
+                  max_attempts=max_attempts, request_hash=request_hash, rerun_of=rerun_of)
     bare = new_hot_item(**fields, payload_values={})
     placed = jobdata.place_payload(job_id=job_id, payload=payload, hot_without=bare)
     return NewJob(item=new_hot_item(**fields, payload_values=placed.values), payload=placed)

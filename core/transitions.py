@@ -30,6 +30,7 @@ from core.hot import (
     unmarshal,
 )
 from core.item_size import MAX_ITEM_BYTES, item_size
+from core.operations import charts
 from core.settings import settings
 from core.status import TERMINAL, JobStatus, advance
 
@@ -76,6 +77,8 @@ def _transition(
     extra_values: dict[str, Any] | None = None,
     increment_attempts: bool = False,
     item: dict[str, Any] | None = None,
+    set_if_absent: dict[str, Any] | None = None,
+    note: str | None = None,
 ) -> TransitionResult:
     """Move a job from one of ``from_`` to ``to`` in one conditional write.
 
@@ -91,13 +94,17 @@ def _transition(
         advance(current, to)
     at = now_iso()
     names = {"#s": "Status"}
-    hist_set, hist_cond, hist_values = _history_update(history_entry(to, at), item)
+    hist_set, hist_cond, hist_values = _history_update(history_entry(to, at, note), item)
     values: dict[str, Any] = {":to": to.value, ":one": 1, **hist_values}
     sets = ["#s = :to", hist_set]
     for i, (attr, value) in enumerate((set_values or {}).items()):
         names[f"#a{i}"] = attr
         values[f":v{i}"] = value
         sets.append(f"#a{i} = :v{i}")
+    for i, (attr, value) in enumerate((set_if_absent or {}).items()):
+        names[f"#c{i}"] = attr
+        values[f":c{i}"] = value
+        sets.append(f"#c{i} = if_not_exists(#c{i}, :c{i})")
     adds = ["HistoryCount :one"]
     if increment_attempts:
         adds.append("Attempts :one")
@@ -135,10 +142,18 @@ def _transition(
             return _transition(
                 job_id, from_=from_, to=to, set_values=set_values, remove=remove,
                 extra_condition=extra_condition, extra_values=extra_values,
-                increment_attempts=increment_attempts, item=old,
+                increment_attempts=increment_attempts, item=old, set_if_absent=set_if_absent,
+                note=note,
             )
         return TransitionResult(ok=False, item=old)
     return TransitionResult(ok=True, item=resp["Attributes"])
+
+
+def _charted(result: TransitionResult, *, started: bool = False) -> TransitionResult:
+    """Count a worker's start or finish for the charts (in memory; core.operations.charts)."""
+    if result.ok and result.item is not None:
+        charts.record_item(unmarshal(result.item), started=started)
+    return result
 
 
 def _error(error: str, item: dict[str, Any] | None) -> str:
@@ -158,18 +173,21 @@ def start_job(job_id: str, *, lease_seconds: int) -> TransitionResult:
     that lost the job can never write its terminal state.
     """
     now = int(time.time())
-    return _transition(
+    return _charted(_transition(
         job_id,
         from_=(JobStatus.QUEUED, JobStatus.PROCESSING),
         to=JobStatus.PROCESSING,
         set_values={"StartedAt": now_iso(), "LeaseExpiresAt": now + lease_seconds, "Progress": 0},
+        # The queue wait (issue 15) is CreatedAt → the first attempt's start.
+        set_if_absent={"FirstStartMs": int(time.time() * 1000)},
+        remove=("NextAttemptAt",),
         # A PROCESSING item always has a lease; "not exists" only guards against a
         # job that no delivery could ever start again (each would be held forever).
         extra_condition="#s = :fq OR ((attribute_not_exists(LeaseExpiresAt) OR "
         "LeaseExpiresAt < :now) AND Attempts < MaxAttempts)",
         extra_values={":fq": JobStatus.QUEUED.value, ":now": now},
         increment_attempts=True,
-    )
+    ), started=True)
 
 
 def fail_abandoned(
@@ -180,7 +198,7 @@ def fail_abandoned(
     Conditional on the attempt number and the expired lease, so exactly one
     delivery wins and a live holder is never failed.
     """
-    return _transition(
+    return _charted(_transition(
         job_id,
         from_=(JobStatus.PROCESSING,),
         to=JobStatus.FAILED,
@@ -189,7 +207,7 @@ def fail_abandoned(
         extra_condition="Attempts = :attempt AND LeaseExpiresAt < :now",
         extra_values={":attempt": attempt, ":now": int(time.time())},
         item=item,
-    )
+    ))
 
 
 def _attempt_condition(attempt: int) -> tuple[str, dict[str, Any]]:
@@ -230,7 +248,7 @@ def complete_job(
         )
     cond, vals = _attempt_condition(attempt)
     try:
-        return _transition(
+        return _charted(_transition(
             job_id,
             from_=(JobStatus.PROCESSING,),
             to=JobStatus.COMPLETED,
@@ -239,7 +257,7 @@ def complete_job(
             extra_condition=cond,
             extra_values=vals,
             item=item,
-        )
+        ))
     except ClientError as exc:
         if not is_validation_error(exc):
             raise
@@ -255,16 +273,16 @@ def fail_job(
 ) -> TransitionResult:
     """PROCESSING (this attempt) → FAILED; with ``attempt=None`` also from QUEUED (DLQ)."""
     if attempt is None:
-        return _transition(
+        return _charted(_transition(
             job_id,
             from_=(JobStatus.QUEUED, JobStatus.PROCESSING),
             to=JobStatus.FAILED,
             set_values={"FinishedAt": now_iso(), "LastError": _error(error, item),
                         "DeadLettered": True},
             remove=("LeaseExpiresAt",),
-        )
+        ))
     cond, vals = _attempt_condition(attempt)
-    return _transition(
+    return _charted(_transition(
         job_id,
         from_=(JobStatus.PROCESSING,),
         to=JobStatus.FAILED,
@@ -273,19 +291,24 @@ def fail_job(
         extra_condition=cond,
         extra_values=vals,
         item=item,
-    )
+    ))
 
 
 def retry_job(
-    job_id: str, *, attempt: int, error: str, item: dict[str, Any] | None = None
+    job_id: str, *, attempt: int, error: str, item: dict[str, Any] | None = None,
+    next_attempt_at: int | None = None,
 ) -> TransitionResult:
-    """PROCESSING → QUEUED after a failed attempt that will be retried."""
+    """PROCESSING → QUEUED after a failed attempt that will be retried; ``next_attempt_at``
+    (epoch seconds) is when its delayed message becomes visible (shown as nextAttemptAt)."""
     cond, vals = _attempt_condition(attempt)
+    values: dict[str, Any] = {"LastError": _error(error, item)}
+    if next_attempt_at is not None:
+        values["NextAttemptAt"] = next_attempt_at
     return _transition(
         job_id,
         from_=(JobStatus.PROCESSING,),
         to=JobStatus.QUEUED,
-        set_values={"LastError": _error(error, item)},
+        set_values=values,
         remove=("LeaseExpiresAt",),
         extra_condition=cond,
         extra_values=vals,
@@ -293,13 +316,47 @@ def retry_job(
     )
 
 
-def cancel_job(job_id: str) -> TransitionResult:
+def cancel_job(job_id: str, *, note: str | None = None) -> TransitionResult:
     return _transition(
         job_id,
         from_=(JobStatus.QUEUED, JobStatus.PROCESSING),
         to=JobStatus.CANCELLED,
         set_values={"FinishedAt": now_iso()},
-        remove=("LeaseExpiresAt",),
+        remove=("LeaseExpiresAt", "NextAttemptAt"),
+        note=note,
+    )
+
+
+def requeue_finished(
+    job_id: str, *, attempts: int, extra_attempts: int, note: str
+) -> TransitionResult:
+    """FAILED or CANCELLED → QUEUED for another try (core/operations/retry.py says why
+    the attempts continue: MaxAttempts = Attempts + ``extra_attempts``). Conditional on
+    ``attempts`` (as the caller read them) and not dead-lettered (that takes a redrive);
+    the outcome goes, StartedAt and FirstStartMs stay."""
+    return _transition(
+        job_id,
+        from_=(JobStatus.FAILED, JobStatus.CANCELLED),
+        to=JobStatus.QUEUED,
+        set_values={"MaxAttempts": attempts + extra_attempts, "Progress": 0},
+        remove=("FinishedAt", "LastError", "LeaseExpiresAt", "NextAttemptAt"),
+        extra_condition="Attempts = :attempts AND attribute_not_exists(DeadLettered)",
+        extra_values={":attempts": attempts},
+        note=note,
+    )
+
+
+def unqueue_unsent(job_id: str, *, to: JobStatus, history_count: int) -> TransitionResult:
+    """Undo :func:`requeue_finished` whose message SQS refused: QUEUED → ``to`` again,
+    only if nothing touched the job since (its HistoryCount is the one the requeue left)."""
+    return _transition(
+        job_id,
+        from_=(JobStatus.QUEUED,),
+        to=to,
+        set_values={"FinishedAt": now_iso()},
+        extra_condition="HistoryCount = :hc0",
+        extra_values={":hc0": history_count},
+        note="retry unsent",
     )
 
 

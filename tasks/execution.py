@@ -423,9 +423,11 @@ def _retry_or_fail(
     if attempt >= max_attempts:
         return _finish_failed(job_id, attempt, f"gave up after {attempt} attempts: {error}",
                               item=item)
-    if not store.retry_job(job_id, attempt=attempt, error=error, item=item).ok:
-        return "lost"
     delay = backoff_seconds(attempt)
+    # The due time is stored with the retry, so the API can say when it runs (issue 15).
+    if not store.retry_job(job_id, attempt=attempt, error=error, item=item,
+                           next_attempt_at=int(time.time()) + delay).ok:
+        return "lost"
     enqueue(job_id, delay_seconds=delay)
     log.info("job %s attempt %d failed (%s); retry in %d s", job_id, attempt, error, delay)
     return Outcome("retry", error=error)

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from api.deps import EnqueueDep, EnqueueManyDep, KeyOwnerDep
-from api.problems import PROBLEM_JSON, describe, problem_body
+from api.problems import PROBLEM_JSON, describe, named, problem_body
 from core import service
 from core.job import OWNER_PATTERN, BatchItem, BatchResult, Job, JobBatch, JobCreate, JobPage
+from core.listing import JobFilter
 from core.settings import settings
-from core.status import JobStatus
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 
@@ -107,7 +108,8 @@ def submit_batch(
     if accepted:
         return result
     errors = [
-        {"field": f"jobs.{item.index}.{e['field']}", "message": e["message"]}
+        {"field": f"jobs.{item.index}.{e['field']}",
+         "message": named(f"jobs.{item.index}.{e['field']}", e["message"].removeprefix(f"{e['field']}: "))}
         for item in items for e in (item.problem or {}).get("errors", [])
     ]
     body = problem_body(
@@ -130,12 +132,37 @@ def list_jobs(
             description="Required in open mode; in API-key mode it defaults to the key's owner.",
         ),
     ] = None,
-    status: JobStatus | None = None,
+    status: Annotated[list[str] | None, Query(
+        description="QUEUED, PROCESSING, COMPLETED, FAILED or CANCELLED; repeat it or "
+                    "separate with commas for several.",
+    )] = None,
+    type: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    name: Annotated[str | None, Query(
+        min_length=1, max_length=100, description="Case-insensitive; see nameMatch.")] = None,
+    name_match: Annotated[Literal["prefix", "contains"], Query(alias="nameMatch")] = "prefix",
+    created_after: Annotated[datetime | None, Query(
+        alias="createdAfter", description="ISO 8601; jobs created at or after it (UTC if no zone).",
+    )] = None,
+    created_before: Annotated[datetime | None, Query(
+        alias="createdBefore", description="ISO 8601; jobs created before it (UTC if no zone).",
+    )] = None,
+    order: Literal["newest", "oldest"] = "newest",
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    cursor: Annotated[str | None, Query(
+        max_length=2048,
+        description="`nextCursor` of the previous page, valid only with the same filters. A page "
+                    "may come back short (even empty) with a cursor: the request read "
+                    "BATCHLAB_LIST_MAX_EXAMINED jobs without filling it.",
+    )] = None,
 ) -> JobPage:
-    owner = service.resolve_owner(owner_id, key_owner)
-    return service.list_jobs(owner_id=owner, status=status, limit=limit, cursor=cursor)
+    """One owner's jobs, filtered and ordered (newest first by default), a page at a
+    time. Never reads payloads or results."""
+    flt = JobFilter.build(
+        owner_id=service.resolve_owner(owner_id, key_owner), statuses=status, type=type,
+        name=name, name_match=name_match, created_after=created_after,
+        created_before=created_before, order=order,
+    )
+    return service.list_jobs(flt=flt, limit=limit, cursor=cursor)
 
 
 @router.get("/{job_id}", response_model=Job, responses={401: _PROBLEM, 404: _PROBLEM, 422: _PROBLEM, 503: _PROBLEM})

@@ -77,6 +77,14 @@ MATRIX = [
                                                     "operator": 201}),
     ("GET", "/api/job-types", None, ALLOWED_ALL),
     ("GET", "/api/queues", None, {**ALLOWED_ALL, "none": 401, "bad": 401}),
+    # Issue 15: retry and re-run (of a cancelled job), bulk (a dry run), DLQ, charts.
+    ("POST", "/api/jobs/{cancelled}/retry", None, {**JOB_ROUTE, "tenant": 202, "operator": 202}),
+    ("POST", "/api/jobs/{cancelled}/rerun", None, {**JOB_ROUTE, "tenant": 202, "operator": 202}),
+    ("POST", "/api/jobs/bulk", {"action": "cancel", "filter": {"ownerId": "$self", "type": "sha256"}},
+     {**JOB_ROUTE, "other": 200}),
+    ("GET", "/api/charts", None, {**ALLOWED_ALL, "none": 401, "bad": 401}),
+    ("GET", "/api/dlq", None, OPERATOR_ROUTE),
+    ("POST", "/api/dlq/{job}/redrive", None, {**OPERATOR_ROUTE, "operator": 404}),
     ("POST", "/api/dlq/redrive?maxMessages=1", None, OPERATOR_ROUTE),
     ("GET", "/api/cost", None, OPERATOR_ROUTE),
     ("GET", "/metrics", None, OPERATOR_ROUTE),
@@ -97,6 +105,10 @@ def _owner_for(caller: str) -> str:
 def test_every_endpoint_for_every_caller(api, caller, method, path, body, expected):
     if "{job}" in path:
         path = path.replace("{job}", api.new_job()["id"])
+    if "{cancelled}" in path:
+        job_id = api.new_job()["id"]
+        assert api.call("POST", f"/api/jobs/{job_id}/cancel", "tenant").status_code == 200
+        path = path.replace("{cancelled}", job_id)
     path = path.replace("$self", _owner_for(caller))
     if body is not None:
         body = json.loads(json.dumps(body).replace("$self", _owner_for(caller)))
@@ -163,13 +175,40 @@ def test_the_openapi_document_says_which_key_each_operation_needs(api):
     security = {(m.upper(), p): op.get("security") for p, ops in doc["paths"].items()
                 for m, op in ops.items()}
     for key, needs in security.items():
-        if key in {("POST", "/api/dlq/redrive"), ("GET", "/api/cost")}:
+        if key in {("POST", "/api/dlq/redrive"), ("GET", "/api/cost"), ("GET", "/api/dlq"),
+                   ("POST", "/api/dlq/{job_id}/redrive")}:
             assert needs == [{"OperatorKey": []}], key
             assert "Operator only" in doc["paths"][key[1]][key[0].lower()]["description"]
         elif key[1].startswith("/api/") and key[1] != "/api/job-types":
             assert needs == [{"ApiKey": []}], key
         else:
             assert needs is None, key
+
+
+def test_bulk_actions_reach_only_the_callers_jobs(api):
+    mine = [api.new_job(name=f"bulk-{RUN}")["id"] for _ in range(2)]
+    theirs = api.call("POST", "/api/jobs", "other",
+                      json={"name": f"bulk-{RUN}", "type": "simulate", "payload": SLOW}).json()["id"]
+    cancel = {"action": "cancel", "filter": {"name": f"bulk-{RUN}"}}
+    own = api.call("POST", "/api/jobs/bulk", "tenant", json=cancel).json()
+    assert own["matched"] == 2 and set(own["jobIds"]) == set(mine)
+    named = {**cancel, "filter": {**cancel["filter"], "ownerId": OTHER}}
+    assert api.call("POST", "/api/jobs/bulk", "tenant", json=named).status_code == 403
+    everyone = api.call("POST", "/api/jobs/bulk", "operator", json=cancel).json()
+    assert set(everyone["jobIds"]) == {*mine, theirs}
+    done = api.call("POST", "/api/jobs/bulk", "tenant",
+                    json={**cancel, "dryRun": False, "expectedCount": 2}).json()
+    assert done["acted"] == 2
+    assert api.call("GET", f"/api/jobs/{theirs}", "other").json()["status"] != "CANCELLED"
+    # Their jobs' history says which bulk action moved them.
+    job = api.call("GET", f"/api/jobs/{mine[0]}", "tenant").json()
+    assert job["status"] == "CANCELLED" and job["history"][-1]["note"] == "bulk cancel"
+    api.call("POST", f"/api/jobs/{theirs}/cancel", "other")
+
+
+def test_a_tenants_charts_show_no_queue_depth(api):
+    minutes = api.call("GET", "/api/charts", "tenant", params={"minutes": 3}).json()["minutes"]
+    assert len(minutes) == 3 and all(m["queueDepth"] is None for m in minutes)
 
 
 def _dynamodb_reads(api: Api) -> dict[str, float]:

@@ -338,6 +338,9 @@ def run_flows(http: httpx.Client, flower_url: str) -> None:
     assert failed["status"] == "FAILED" and failed["attempts"] == failed["maxAttempts"]
     dead = _terminal(http, crashing)
     assert dead["status"] == "FAILED" and "dead-letter" in dead["error"], dead
+    # Issue 15: the DLQ's jobs are listed (received, then shown again) before the redrive.
+    wait_for(lambda: crashing in [i["jobId"] for i in http.get("/api/dlq").json()["items"]],
+             timeout=30, what="the dead letter to be listed")
     assert crashing in wait_for(
         lambda: http.post("/api/dlq/redrive").json()["jobIds"], timeout=30,
         what="the dead letter to be redriven")
@@ -345,6 +348,14 @@ def run_flows(http: httpx.Client, flower_url: str) -> None:
     wait_for(lambda: http.get(f"/api/jobs/{running}").json()["status"] == "PROCESSING",
              timeout=60, what="the long job to start", every=0.2)
     assert http.post(f"/api/jobs/{running}/cancel").json()["status"] == "CANCELLED"
+    # Issue 15: retry, re-run, a bulk action (dry run, then executed), the charts.
+    assert http.post(f"/api/jobs/{running}/retry").status_code == 202
+    assert http.post(f"/api/jobs/{ok}/rerun").status_code == 202
+    bulk = {"action": "cancel", "filter": {"ownerId": "iam", "type": "simulate"}}
+    count = http.post("/api/jobs/bulk", json=bulk).json()["matched"]
+    done = http.post("/api/jobs/bulk", json={**bulk, "dryRun": False, "expectedCount": count})
+    assert done.status_code in (200, 409), done.text  # 409: a job moved in between
+    assert http.get("/api/charts").status_code == 200
     assert http.get("/api/jobs", params={"ownerId": "iam", "status": "COMPLETED"}).status_code == 200
     assert http.get("/api/queues").status_code == 200
     assert http.get("/readyz").status_code == 200

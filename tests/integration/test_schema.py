@@ -23,7 +23,10 @@ from tests.conftest import Live
 CHECKS = ("not_a_server_error,status_code_conformance,content_type_conformance,"
           "response_schema_conformance,unsupported_method,allow_header_conformance")
 OWN_QUEUE = {"BATCHLAB_QUEUE_NAME": "schemathesis-jobs",
-             "BATCHLAB_DLQ_NAME": "schemathesis-jobs-dlq"}
+             "BATCHLAB_DLQ_NAME": "schemathesis-jobs-dlq",
+             # A bulk action without ownerId (open mode) Scans the session's whole table:
+             # a small bound keeps each of schemathesis's requests quick.
+             "BATCHLAB_BULK_MAX_EXAMINED": "200"}
 
 
 def test_the_document_is_valid_and_names_every_job_type(live: Live):

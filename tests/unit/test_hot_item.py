@@ -20,10 +20,12 @@ def worst_started(item: dict) -> dict:
     """The item as a late attempt started it: every attribute a PROCESSING job can have."""
     item = dict(item)
     entry = {"M": {"Status": {"S": "PROCESSING"}, "At": {"S": hot.now_iso()}}}
+    # Issue 15: a bulk cancel's note on one entry, and the first start's time.
+    noted = {"M": {**entry["M"], "Note": {"S": "bulk cancel"}}}
     item.update(Status={"S": "PROCESSING"}, Attempts={"N": "19"}, Progress={"N": "99"},
                 StartedAt={"S": hot.now_iso()}, LeaseExpiresAt={"N": "1790000000"},
-                History={"L": [entry] * hot.HISTORY_KEEP}, HistoryCount={"N": "38"},
-                LastError={"S": "é" * 150})
+                History={"L": [noted] + [entry] * (hot.HISTORY_KEEP - 1)}, HistoryCount={"N": "38"},
+                LastError={"S": "é" * 150}, FirstStartMs={"N": "1790000000123"})
     return item
 
 

@@ -16,6 +16,7 @@ LEGAL = {
     (JobStatus.PROCESSING, JobStatus.QUEUED),
     (JobStatus.PROCESSING, JobStatus.CANCELLED),
     (JobStatus.FAILED, JobStatus.QUEUED),
+    (JobStatus.CANCELLED, JobStatus.QUEUED),  # a retry (issue 15)
 }
 ALL_PAIRS = list(itertools.product(JobStatus, JobStatus))
 
@@ -39,9 +40,9 @@ def test_table_matches_the_documented_edges():
     assert {(a, b) for a, targets in TRANSITIONS.items() for b in targets} == LEGAL
 
 
-def test_completed_and_cancelled_are_final():
+def test_completed_is_final_and_cancelled_only_retried():
     assert TRANSITIONS[JobStatus.COMPLETED] == frozenset()
-    assert TRANSITIONS[JobStatus.CANCELLED] == frozenset()
+    assert TRANSITIONS[JobStatus.CANCELLED] == frozenset({JobStatus.QUEUED})
     assert TERMINAL == {JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED}
 
 
