@@ -9,9 +9,10 @@ delivery and change nothing the first run did:
    counter item. A number set holds an index once, so a repeat never counts twice,
    and the repeat on redelivery heals a crash between the two writes.
 2. **roll up** (:func:`group_maybe_done`): once a group's sets hold all its children,
-   one transaction sets ``RolledUp`` on the counter (on condition it was not) and adds
-   the group's tally to the meta item (C/F/X, Rolled) and takes it out of ``Open``. A
-   poll then reads the meta item and the few open groups' counters, never all groups.
+   ``RolledUp`` is set on the counter (on condition it was not: one winner), then the
+   group's tally is added to the meta item (C/F/X, Rolled) and it leaves ``Open``. A
+   crash between the two is repaired by the sweeper's recount. A poll reads the meta
+   item and the few open groups' counters, never all groups.
 3. **refill** (:func:`fill_window`): open the next groups up to the window, on
    condition ``NextGroup`` is what was read (one winner), and SendMessageBatch their
    children. Ingestion calls it too after each checkpoint; both write before they
@@ -65,8 +66,7 @@ def group_maybe_done(batch_id: str, group: int, counter: dict[str, Any]) -> None
     c, f, x, failed = tally(counter)
     if c + f + x < group_size(counter):
         return
-    if not table.roll_up(batch_id, group=group, tally=(c, f, x), failed=failed,
-                         sample_room=False):
+    if not table.roll_up(batch_id, group=group, tally=(c, f, x)):
         return  # rolled up by a concurrent or earlier run
     meta = table.get_meta(batch_id, consistent=True)
     if meta is None:

@@ -11,11 +11,12 @@
   counts it: core.transitions → counting); unsent groups are never sent (the window
   only fills a RUNNING batch); running children stop at their next is_cancelled().
 * **retry-failed** (:func:`retry_failed`): per group with FAILED children: take the
-  group's roll-up back (one transaction), requeue each failed child (FAILED → QUEUED,
+  group's roll-up back (once, conditional on its tally), requeue each failed child (FAILED → QUEUED,
   with a fresh set of attempts), take its index out of the FAILED set, send it.
 * **sweep** (:func:`sweep`): every ``batch_sweep_seconds`` while a batch runs (a
   delayed task message, one chain per batch: ``SweepDue`` is claimed conditionally).
-  If nothing moved since the last sweep it repairs: counts terminal children of open
+  If nothing moved since the last sweep it repairs: recounts the meta item's totals
+  from the counters (a roll-up cut in half by a crash), counts terminal children of open
   groups again (a crash between a child's terminal write and its count), re-sends
   their QUEUED children (a lost refill), fills the window, re-sends ingestion if its
   lease ran out, and sends finish if due. Duplicates it causes are harmless.
@@ -215,8 +216,11 @@ def _repair(batch_id: str, meta: dict[str, Any]) -> None:
         sending.send_task(CANCEL_TASK, batch_id)
         return
     if meta.get("Retrying"):
-        sending.send_task(RETRY_TASK, batch_id)
+        # Its task may have died (acks_late brings it back too); not while it may run.
+        if time.time() - int(meta["Retrying"]) > 120:
+            sending.send_task(RETRY_TASK, batch_id)
         return
+    meta = table.recount(batch_id, meta) or meta  # a roll-up cut in half by a crash
     if not meta.get("IngestDone") and int(meta.get("IngestLeaseUntil", 0)) < time.time():
         from core.batches.ingest import INGEST_TASK
 

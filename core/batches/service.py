@@ -293,7 +293,7 @@ def retry_failed(batch_id: str, *, owner_id: str | None = None) -> Batch:
                    "REMOVE FinishedAt, ResultsKey, SweepDue",
         condition="#s <> :c AND attribute_not_exists(Retrying)",
         names={"#s": "Status"},
-        values={":running": "RUNNING", ":t": True, ":one": 1, ":c": "CANCELLED"})
+        values={":running": "RUNNING", ":t": int(time.time()), ":one": 1, ":c": "CANCELLED"})
     if meta is None:
         raise BatchConflict("the batch changed (cancelled, or a retry is under way); try again")
     sending.send_task(lifecycle.RETRY_TASK, batch_id)

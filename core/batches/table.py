@@ -9,7 +9,8 @@ MaxAttempts, StartedAt, FinishedAt, ExpiresAt;
   input items so far), CsvHeader, IngestToken + IngestLeaseUntil (one reader at a
   time), InvalidCount, ValidationFailed;
 * counting: C, F, X (children COMPLETED / FAILED / CANCELLED in rolled-up groups),
-  Rolled (groups rolled up), Open (number set: groups sent and not rolled up),
+  Rolled (groups rolled up), RollVer (bumped by each roll-up: the recount's condition),
+  Open (number set: groups sent and not rolled up),
   NextGroup (the next group to send), FailedSample (up to ~30 failed indexes);
 * ending: ResultsKey, WebhookSent (the Gen whose webhook was answered 2xx), Retrying,
   SweepDue.
@@ -150,69 +151,85 @@ def all_counters(batch_id: str, *, with_failures: bool = False) -> dict[int, Raw
     return found
 
 
-def _transact(items: list[dict[str, Any]]) -> bool:
-    """TransactWriteItems; False if a condition failed. A conflict with another
-    transaction on the same item is retried (it says nothing about the condition)."""
-    for attempt in range(8):
-        try:
-            client("dynamodb").transact_write_items(TransactItems=items)
-            return True
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                raise
-            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
-            if "ConditionalCheckFailed" in reasons or not reasons:
-                return False
-            time.sleep(min(0.5, 0.02 * 2**attempt))
-    raise RuntimeError("TransactWriteItems kept conflicting")
-
-
-def roll_up(batch_id: str, *, group: int, tally: tuple[int, int, int],
-            failed: list[int], sample_room: bool) -> bool:
-    """Add a finished group's tally to the meta item, once: one transaction with the
-    counter (RolledUp set on condition it was not), so a repeat changes nothing and a
-    crash leaves both or neither. False if it was rolled up already."""
+def roll_up(batch_id: str, *, group: int, tally: tuple[int, int, int]) -> bool:
+    """Add a finished group's tally to the meta item, once. Two writes: the claim on
+    the counter (``RolledUp``, on condition it was not: a repeat stops here), then the
+    meta item's ADDs. A crash between them leaves the meta item short of this group;
+    the sweeper then recounts it from the counters (:func:`recount`). (Not one
+    TransactWriteItems: moto restores a whole table from a copy when a transaction's
+    condition fails, undoing every other client's writes meanwhile.) False if it was
+    rolled up already."""
     c, f, x = tally
-    meta_expr = "ADD C :c, F :f, X :x, Rolled :one DELETE #open :g"
-    values: Raw = {":c": c, ":f": f, ":x": x, ":one": 1, ":g": {group}}
-    if failed and sample_room:
-        meta_expr = "ADD C :c, F :f, X :x, Rolled :one, FailedSample :fs DELETE #open :g"
-        values[":fs"] = set(failed[: layout.FAILURES_SHOWN])
-    return _transact([
-        {"Update": {
-            "TableName": _table(), "Key": layout.counter_key(batch_id, group),
-            "UpdateExpression": "SET RolledUp = :t",
-            "ConditionExpression": "attribute_not_exists(RolledUp)",
-            "ExpressionAttributeValues": marshal({":t": [c, f, x]}),
-        }},
-        {"Update": {
-            "TableName": _table(), "Key": layout.meta_key(batch_id),
-            "UpdateExpression": meta_expr,
-            "ExpressionAttributeNames": {"#open": "Open"},
-            "ExpressionAttributeValues": marshal(values),
-        }},
-    ])
+    try:
+        client("dynamodb").update_item(
+            TableName=_table(), Key=layout.counter_key(batch_id, group),
+            UpdateExpression="SET RolledUp = :t",
+            ConditionExpression="attribute_not_exists(RolledUp)",
+            ExpressionAttributeValues=marshal({":t": [c, f, x]}),
+        )
+    except ClientError as exc:
+        if is_conditional_failure(exc):
+            return False
+        raise
+    update_meta(batch_id, expression="ADD C :c, F :f, X :x, Rolled :one, RollVer :one "
+                                     "DELETE #open :g",
+                names={"#open": "Open"},
+                values={":c": c, ":f": f, ":x": x, ":one": 1, ":g": {group}})
+    return True
 
 
 def unroll(batch_id: str, *, group: int, tally: list[int]) -> bool:
-    """retry-failed: take a rolled-up group's tally back off the meta item (once), and
-    open the group again."""
+    """retry-failed: take a rolled-up group's tally back off the meta item (once: the
+    counter's RolledUp is removed on condition it is this tally), and open it again."""
     c, f, x = (int(v) for v in tally)
-    return _transact([
-        {"Update": {
-            "TableName": _table(), "Key": layout.counter_key(batch_id, group),
-            "UpdateExpression": "REMOVE RolledUp",
-            "ConditionExpression": "RolledUp = :t",
-            "ExpressionAttributeValues": marshal({":t": [c, f, x]}),
-        }},
-        {"Update": {
-            "TableName": _table(), "Key": layout.meta_key(batch_id),
-            "UpdateExpression": "ADD C :c, F :f, X :x, Rolled :minus, #open :g",
-            "ExpressionAttributeNames": {"#open": "Open"},
-            "ExpressionAttributeValues": marshal(
-                {":c": -c, ":f": -f, ":x": -x, ":minus": -1, ":g": {group}}),
-        }},
-    ])
+    try:
+        client("dynamodb").update_item(
+            TableName=_table(), Key=layout.counter_key(batch_id, group),
+            UpdateExpression="REMOVE RolledUp", ConditionExpression="RolledUp = :t",
+            ExpressionAttributeValues=marshal({":t": [c, f, x]}),
+        )
+    except ClientError as exc:
+        if is_conditional_failure(exc):
+            return False
+        raise
+    update_meta(batch_id, expression="ADD C :c, F :f, X :x, Rolled :minus, RollVer :one, #open :g",
+                names={"#open": "Open"},
+                values={":c": -c, ":f": -f, ":x": -x, ":minus": -1, ":one": 1, ":g": {group}})
+    return True
+
+
+def recount(batch_id: str, meta: Raw) -> Raw | None:
+    """Set the meta item's totals, Rolled and Open from the counters themselves (the
+    sweeper, when nothing moved): heals a crash between a roll-up's two writes. On
+    condition no roll-up happened meanwhile (RollVer). One Query per stripe."""
+    counters = all_counters(batch_id)
+    c = f = x = rolled = 0
+    opened: set[int] = set()
+    for group in range(int(meta.get("NextGroup", 0))):
+        tally = counters.get(group, {}).get("RolledUp")
+        if tally is None:
+            opened.add(group)
+            continue
+        rolled += 1
+        c, f, x = c + int(tally[0]), f + int(tally[1]), x + int(tally[2])
+    for group, counter in counters.items():  # groups beyond NextGroup (a cancel's)
+        if group >= int(meta.get("NextGroup", 0)) and "RolledUp" in counter:
+            rolled += 1
+            tally = counter["RolledUp"]
+            c, f, x = c + int(tally[0]), f + int(tally[1]), x + int(tally[2])
+    expression = "SET C = :c, F = :f, X = :x, Rolled = :r"
+    values: Raw = {":c": c, ":f": f, ":x": x, ":r": rolled}
+    if opened:
+        expression += ", #open = :o"
+        values[":o"] = opened
+    else:
+        expression += " REMOVE #open"
+    if "RollVer" in meta:
+        condition, values[":v"] = "RollVer = :v", int(meta["RollVer"])
+    else:
+        condition = "attribute_not_exists(RollVer)"
+    return update_meta(batch_id, expression=expression, condition=condition,
+                       names={"#open": "Open"}, values=values)
 
 
 def set_counter_flag(batch_id: str, group: int, flag: str) -> None:
