@@ -89,3 +89,33 @@ def test_kill_9_of_workers_during_a_batch_keeps_the_counts_exact(clive):
     meta = ddb.get_item(TableName="Batches", Key=layout.meta_key(batch["id"]),
                         ConsistentRead=True)["Item"]
     assert (meta["C"]["N"], meta["F"]["N"], meta["Rolled"]["N"]) == ("300", "0", "30")
+
+
+def test_a_roll_up_cut_in_half_by_a_crash_is_recounted_by_the_sweeper(clive):
+    """The worker died between a group's claim (RolledUp on its counter) and the meta
+    item's ADD: here the ADD is taken back by hand while the batch still runs. The
+    batch would never end; the sweeper's recount finds the group and ends it exactly."""
+    http = clive.http
+    items = [{"durationSeconds": 0}] * 29 + [{"durationSeconds": 6, "steps": 12}]
+    batch = http.post("/api/batches", json={"name": "half", "type": "simulate",
+                                            "ownerId": "crash", "items": items}).json()
+    ddb = clive.aws("dynamodb")
+    key = layout.meta_key(batch["id"])
+
+    def meta() -> dict:
+        return ddb.get_item(TableName="Batches", Key=key, ConsistentRead=True)["Item"]
+
+    wait_for(lambda: int(meta().get("Rolled", {"N": "0"})["N"]) >= 2, timeout=120,
+             what="groups 0 and 1 to roll up")
+    assert http.get(f"/api/batches/{batch['id']}").json()["status"] == "RUNNING"
+    ddb.update_item(TableName="Batches", Key=key,
+                    UpdateExpression="ADD C :minus10, Rolled :minus1, #o :g",
+                    ExpressionAttributeNames={"#o": "Open"},
+                    ExpressionAttributeValues={":minus10": {"N": "-10"}, ":minus1": {"N": "-1"},
+                                               ":g": {"NS": ["0"]}})
+    done = wait_for(lambda: (b := http.get(f"/api/batches/{batch['id']}").json())["resultsUrl"] and b,
+                    timeout=120, what="the batch to end after the recount", every=0.5)
+    assert done["status"] == "COMPLETED"
+    assert done["counts"] == {"QUEUED": 0, "PROCESSING": 0, "COMPLETED": 30, "FAILED": 0,
+                              "CANCELLED": 0}
+    assert (meta()["C"]["N"], meta()["Rolled"]["N"]) == ("30", "3")
