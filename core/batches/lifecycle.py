@@ -122,12 +122,12 @@ def cancel_children(batch_id: str) -> str:
         if time.monotonic() > deadline:
             sending.send_task(CANCEL_TASK, batch_id)
             return "slice done; the next one is sent"
-        _settle_group(batch_id, group, ingested=ingested, cancel=True)
+        settle_group(batch_id, group, ingested=ingested, cancel=True)
     counting.maybe_finish(batch_id, table.get_meta(batch_id, consistent=True) or {})
     return "cancelled"
 
 
-def _settle_group(batch_id: str, group: int, *, ingested: int, cancel: bool) -> list[str]:
+def settle_group(batch_id: str, group: int, *, ingested: int, cancel: bool) -> list[str]:
     """Count the group's terminal children again (idempotent), cancel (``cancel``) or
     collect (to re-send) its QUEUED ones; the JobIds collected."""
     queued: list[str] = []
@@ -228,7 +228,7 @@ def _repair(batch_id: str, meta: dict[str, Any]) -> None:
     ingested = int(meta.get("Ingested", 0))
     resend: list[str] = []
     for group in sorted(int(g) for g in meta.get("Open", set())):
-        resend += _settle_group(batch_id, group, ingested=ingested, cancel=False)
+        resend += settle_group(batch_id, group, ingested=ingested, cancel=False)
     if resend:
         children.send_ids(resend)
     fresh = table.get_meta(batch_id, consistent=True) or meta

@@ -5,7 +5,8 @@ submit: one HeadObject (an uploaded file) or one PutObject (inline items), one o
 PutItems, two SendMessages; GET: one GetItem of the meta item, then (while it runs)
 one BatchGetItem of the open groups' counters and one of their unfinished children
 and the failures shown; list: one Query and one BatchGetItem; cancel / retry-failed:
-one conditional UpdateItem and one SendMessage, plus a GET.
+one conditional UpdateItem and one SendMessage, plus a GET; cancel also cancels the
+sent children (≤ the window: a BatchGetItem, one UpdateItem and one counter ADD each).
 """
 
 from __future__ import annotations
@@ -276,8 +277,15 @@ def cancel(batch_id: str, *, owner_id: str | None = None) -> Batch:
         names={"#s": "Status"}, values={":c": "CANCELLED", ":now": now_iso(), ":running": "RUNNING"})
     if meta is None:
         raise BatchConflict("the batch has already ended")
+    # The sent children (the open groups: at most the window) are cancelled here, so the
+    # ones already in a worker's prefetch buffer never start and a running one stops at
+    # its next check; the cancel task, which may wait behind them in the queue, does
+    # the unsent rest.
+    ingested = int(meta.get("Ingested", 0))
+    for group in sorted(int(g) for g in meta.get("Open", set())):
+        lifecycle.settle_group(batch_id, group, ingested=ingested, cancel=True)
     sending.send_task(lifecycle.CANCEL_TASK, batch_id)
-    return view(meta, detailed=True)
+    return view(table.get_meta(batch_id, consistent=True) or meta, detailed=True)
 
 
 def retry_failed(batch_id: str, *, owner_id: str | None = None) -> Batch:
