@@ -122,3 +122,14 @@ class NoDeadLetter(JobNotFound):
     def __init__(self, job_id: str) -> None:
         super().__init__(job_id)
         self.args = (f"the dead-letter queue holds no message for job {job_id}",)
+
+
+class BatchNotFound(Exception):
+    def __init__(self, batch_id: str) -> None:
+        super().__init__(f"no batch with id {batch_id}")
+        self.batch_id = batch_id
+
+
+class BatchConflict(Exception):
+    """The batch is not in a state that allows the request (cancel an ended batch,
+    retry a batch with nothing failed)."""

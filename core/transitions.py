@@ -79,6 +79,7 @@ def _transition(
     item: dict[str, Any] | None = None,
     set_if_absent: dict[str, Any] | None = None,
     note: str | None = None,
+    max_attempts_more: int | None = None,
 ) -> TransitionResult:
     """Move a job from one of ``from_`` to ``to`` in one conditional write.
 
@@ -119,6 +120,9 @@ def _transition(
     if extra_condition:
         condition = f"({condition}) AND ({extra_condition})"
         values.update(extra_values or {})
+    if max_attempts_more is not None:
+        sets.append("MaxAttempts = Attempts + :more")
+        values[":more"] = max_attempts_more
     expression = "SET " + ", ".join(sets) + " ADD " + ", ".join(adds)
     if remove:
         names.update({f"#r{i}": attr for i, attr in enumerate(remove)})
@@ -143,9 +147,11 @@ def _transition(
                 job_id, from_=from_, to=to, set_values=set_values, remove=remove,
                 extra_condition=extra_condition, extra_values=extra_values,
                 increment_attempts=increment_attempts, item=old, set_if_absent=set_if_absent,
-                note=note,
+                note=note, max_attempts_more=max_attempts_more,
             )
         return TransitionResult(ok=False, item=old)
+    if to in TERMINAL:
+        _count_batch_child(resp["Attributes"])
     return TransitionResult(ok=True, item=resp["Attributes"])
 
 
@@ -154,6 +160,18 @@ def _charted(result: TransitionResult, *, started: bool = False) -> TransitionRe
     if result.ok and result.item is not None:
         charts.record_item(unmarshal(result.item), started=started)
     return result
+
+
+def _count_batch_child(item: dict[str, Any] | None) -> None:
+    """A batch's child that is terminal is counted in its batch (issue 14): right
+    after its own conditional terminal write, and again when a duplicate delivery
+    finds it terminal (an idempotent ADD: core.batches.counting). If this raises, the
+    worker's delivery is not acknowledged and its redelivery counts the child."""
+    if item is None or "BatchId" not in item or JobStatus(item["Status"]["S"]) not in TERMINAL:
+        return
+    from core.batches import counting  # imported here: core.batches builds on this module
+
+    counting.child_finished(item)
 
 
 def _error(error: str, item: dict[str, Any] | None) -> str:
@@ -173,7 +191,7 @@ def start_job(job_id: str, *, lease_seconds: int) -> TransitionResult:
     that lost the job can never write its terminal state.
     """
     now = int(time.time())
-    return _charted(_transition(
+    started = _transition(
         job_id,
         from_=(JobStatus.QUEUED, JobStatus.PROCESSING),
         to=JobStatus.PROCESSING,
@@ -187,7 +205,10 @@ def start_job(job_id: str, *, lease_seconds: int) -> TransitionResult:
         "LeaseExpiresAt < :now) AND Attempts < MaxAttempts)",
         extra_values={":fq": JobStatus.QUEUED.value, ":now": now},
         increment_attempts=True,
-    ), started=True)
+    )
+    if not started.ok:
+        _count_batch_child(started.item)  # a duplicate delivery of a finished child
+    return _charted(started, started=True)
 
 
 def fail_abandoned(
@@ -374,6 +395,22 @@ def requeue_dead_letter(job_id: str) -> TransitionResult:
         remove=("FinishedAt", "StartedAt", "LastError", "DeadLettered"),
         extra_condition="DeadLettered = :true",
         extra_values={":true": True},
+    )
+
+
+def requeue_batch_child(job_id: str, *, max_attempts: int) -> TransitionResult:
+    """FAILED → QUEUED for a batch's retry-failed (issue 14): the child gets
+    ``max_attempts`` more attempts (Attempts goes on counting, so an attempt's token
+    is never reused); only a batch's child may, on condition it is one."""
+    return _transition(
+        job_id,
+        from_=(JobStatus.FAILED,),
+        to=JobStatus.QUEUED,
+        set_values={"Progress": 0},
+        remove=("FinishedAt", "StartedAt", "LastError", "DeadLettered"),
+        extra_condition="attribute_exists(BatchId)",
+        extra_values={},
+        max_attempts_more=max_attempts,
     )
 
 
