@@ -43,7 +43,7 @@ NAMES = {
 # The settings the ECS task definitions set from the same resources (outputs here).
 ENV_FROM_OUTPUTS = {
     "BATCHLAB_TABLE_NAME": "TableName",
-    "BATCHLAB_BATCHES_TABLE": "BatchesTableName",
+    "BATCHLAB_BATCHES_TABLE_NAME": "BatchesTableName",
     "BATCHLAB_METERS_TABLE_NAME": "MetersTableName",
     "BATCHLAB_QUEUE_NAME": "QueueName",
     "BATCHLAB_DLQ_NAME": "DlqName",

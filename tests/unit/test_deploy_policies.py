@@ -159,9 +159,7 @@ def test_workers_scale_on_backlog_per_task_and_stop_softly():
 
 def test_task_environment_names_are_settings():
     fields = {f"BATCHLAB_{name.upper()}" for name in Settings.model_fields}
-    # BATCHLAB_BATCHES_TABLE: the batch contract's name, read by the batches code (issue 14).
-    allowed = fields | {"AWS_REGION", "PYTHONUNBUFFERED", "REMAP_SIGTERM",
-                        "BATCHLAB_BATCHES_TABLE"}
+    allowed = fields | {"AWS_REGION", "PYTHONUNBUFFERED", "REMAP_SIGTERM"}
     resources = template()["Resources"]
     for name, resource in resources.items():
         if resource["Type"] != "AWS::ECS::TaskDefinition":
