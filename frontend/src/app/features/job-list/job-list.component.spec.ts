@@ -2,10 +2,12 @@ import { provideHttpClient, withInterceptors } from '@angular/common/http';
 import { HttpTestingController, provideHttpClientTesting, TestRequest } from '@angular/common/http/testing';
 import { ComponentFixture, TestBed } from '@angular/core/testing';
 import { provideRouter } from '@angular/router';
+import { NEVER } from 'rxjs';
 
 import { makeSummary, setDocumentVisibility, useFakeIntervals } from '../../../testing/fixtures';
 import { problemInterceptor } from '../../core/interceptors/problem.interceptor';
 import { JobPage } from '../../core/models/job.model';
+import { BatchApiService } from '../../core/services/batch-api.service';
 import { OwnerService } from '../../core/services/owner.service';
 import { POLL_INTERVAL_MS } from '../../core/services/polling.service';
 import { JobListComponent } from './job-list.component';
@@ -60,6 +62,8 @@ describe('JobListComponent', () => {
         provideHttpClientTesting(),
         provideRouter([]),
         { provide: POLL_INTERVAL_MS, useValue: INTERVAL },
+        // The batch list above the jobs has its own spec; here it stays silent.
+        { provide: BatchApiService, useValue: { listBatches: () => NEVER } },
       ],
     });
     httpMock = TestBed.inject(HttpTestingController);

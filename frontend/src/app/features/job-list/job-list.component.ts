@@ -20,6 +20,7 @@ import { OwnerService } from '../../core/services/owner.service';
 import { PollingService, toOutcome } from '../../core/services/polling.service';
 import { ProgressBarComponent } from '../../shared/progress-bar/progress-bar.component';
 import { StatusBadgeComponent } from '../../shared/status-badge/status-badge.component';
+import { BatchListComponent } from '../batch-list/batch-list.component';
 
 /** A row of the list, ready for display. */
 export interface JobRow {
@@ -45,7 +46,7 @@ interface LoadedPage {
  */
 @Component({
   selector: 'app-job-list',
-  imports: [DatePipe, ReactiveFormsModule, RouterLink, StatusBadgeComponent, ProgressBarComponent],
+  imports: [DatePipe, ReactiveFormsModule, RouterLink, StatusBadgeComponent, ProgressBarComponent, BatchListComponent],
   templateUrl: './job-list.component.html',
   styleUrl: './job-list.component.css',
   changeDetection: ChangeDetectionStrategy.OnPush,
