@@ -77,8 +77,10 @@ export class BatchStatusComponent {
     return counts === undefined ? 0 : counts.COMPLETED + counts.FAILED + counts.CANCELLED;
   });
   protected readonly failedCount = computed(() => this.batch()?.counts.FAILED ?? 0);
+  /** The FAILED children the batch lists (up to 20), with their errors. */
+  protected readonly failures = computed(() => this.batch()?.failures ?? []);
   protected readonly unlistedFailures = computed(
-    () => this.failedCount() - (this.batch()?.failures.length ?? 0),
+    () => this.failedCount() - this.failures().length,
   );
   protected readonly canCancel = computed(() => this.batch()?.status === 'RUNNING');
   protected readonly canRetry = computed(() => this.failedCount() > 0);
