@@ -111,17 +111,15 @@ describe('BatchStatusComponent', () => {
   });
 
   it('says when the file is still being read (total unknown)', async () => {
-    httpMock
-      .expectOne(BATCH_URL)
-      .flush(
-        makeBatch({
-          total: null,
-          ingested: 300,
-          progress: 0,
-          counts: { QUEUED: 300, PROCESSING: 0, COMPLETED: 0, FAILED: 0, CANCELLED: 0 },
-          failures: [],
-        }),
-      );
+    httpMock.expectOne(BATCH_URL).flush(
+      makeBatch({
+        total: null,
+        ingested: 300,
+        progress: 0,
+        counts: { QUEUED: 300, PROCESSING: 0, COMPLETED: 0, FAILED: 0, CANCELLED: 0 },
+        failures: [],
+      }),
+    );
     await settle();
     expect(text('batch-finished')).toBe('Reading the file… 300 item(s) so far.');
     expect(byTestId('no-failures')).not.toBeNull();
@@ -212,13 +210,11 @@ describe('BatchStatusComponent', () => {
       });
     await settle();
     expect(text('action-error')).toBe('Could not retry the failed jobs: Nothing to retry');
-    httpMock
-      .expectOne(BATCH_URL)
-      .flush(
-        makeEndedBatch({
-          counts: { QUEUED: 0, PROCESSING: 0, COMPLETED: 2000, FAILED: 0, CANCELLED: 0 },
-        }),
-      );
+    httpMock.expectOne(BATCH_URL).flush(
+      makeEndedBatch({
+        counts: { QUEUED: 0, PROCESSING: 0, COMPLETED: 2000, FAILED: 0, CANCELLED: 0 },
+      }),
+    );
     await settle();
     expect(byTestId('retry-failed')).toBeNull();
   });

@@ -79,9 +79,7 @@ export class BatchStatusComponent {
   protected readonly failedCount = computed(() => this.batch()?.counts.FAILED ?? 0);
   /** The FAILED children the batch lists (up to 20), with their errors. */
   protected readonly failures = computed(() => this.batch()?.failures ?? []);
-  protected readonly unlistedFailures = computed(
-    () => this.failedCount() - this.failures().length,
-  );
+  protected readonly unlistedFailures = computed(() => this.failedCount() - this.failures().length);
   protected readonly canCancel = computed(() => this.batch()?.status === 'RUNNING');
   protected readonly canRetry = computed(() => this.failedCount() > 0);
   protected readonly eta = computed(() => {
