@@ -100,7 +100,11 @@ export interface BatchPage {
 
 /** Client-side limits mirroring the batch contract. */
 export const BATCH_LIMITS = {
+  /** Shorter than a job's name: the children are named after the batch. */
+  nameMaxLength: 90,
   maxInlineItems: 1000,
+  /** The API refuses a larger `POST /api/batches` body (413): upload a file instead. */
+  maxBodyBytes: 1024 * 1024,
   /** Failed children the batch itself lists (more are in the results file). */
   listedFailures: 20,
   /** Invalid items the batch itself lists. */

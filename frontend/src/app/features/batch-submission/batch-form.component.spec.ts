@@ -100,12 +100,16 @@ describe('BatchFormComponent', () => {
       ['[]', 'at least one item'],
       ['[{"text": "a"}, 42]', 'Item 2 is not a JSON object'],
       [JSON.stringify(Array.from({ length: 1001 }, () => ({ text: 'a' }))), 'at most 1000 inline'],
+      [JSON.stringify([{ text: 'x'.repeat(1024 * 1024) }]), 'must be uploaded as a file'],
     ];
     for (const [items, message] of cases) {
       await type('batch-items', items);
       await click('submit-batch');
       expect(text('error-items')).toContain(message);
     }
+    await type('batch-items', '[{"text": "a"}]');
+    await type('batch-name', 'x'.repeat(91));
+    expect(text('error-name')).toBe('At most 90 characters.');
     await type('batch-webhook', 'ftp://example.com/hook');
     expect(text('error-webhookUrl')).toBe('Must be an http:// or https:// URL.');
     httpMock.expectNone((req) => req.method === 'POST');

@@ -20,7 +20,7 @@ import {
   BatchFormat,
   CreateBatchRequest,
 } from '../../core/models/batch.model';
-import { JOB_LIMITS, JobType } from '../../core/models/job-type.model';
+import { JobType } from '../../core/models/job-type.model';
 import { ApiError, ProblemFieldError } from '../../core/models/problem.model';
 import { UploadProgress } from '../../core/models/upload.model';
 import { BatchApiService } from '../../core/services/batch-api.service';
@@ -80,7 +80,7 @@ export class BatchFormComponent implements OnInit {
   private readonly destroyRef = inject(DestroyRef);
 
   protected readonly ownerId = this.owner.ownerId;
-  protected readonly limits = { ...JOB_LIMITS, ...BATCH_LIMITS };
+  protected readonly limits = BATCH_LIMITS;
 
   protected readonly form = new FormGroup<BatchForm>({
     name: new FormControl('', {
@@ -88,7 +88,7 @@ export class BatchFormComponent implements OnInit {
       validators: [
         Validators.required,
         notBlankValidator,
-        Validators.maxLength(JOB_LIMITS.nameMaxLength),
+        Validators.maxLength(BATCH_LIMITS.nameMaxLength),
       ],
     }),
     type: new FormControl('', { nonNullable: true, validators: [Validators.required] }),

@@ -2,7 +2,7 @@ import { AbstractControl, ValidationErrors, ValidatorFn } from '@angular/forms';
 
 import { BATCH_LIMITS, BatchFormat } from '../../core/models/batch.model';
 import { JsonObject } from '../../core/models/job.model';
-import { isJsonObject } from '../job-submission/job-form.validators';
+import { isJsonObject, jsonByteLength } from '../job-submission/job-form.validators';
 
 /** Parses the items textarea: a JSON array of 1..1000 objects, or null. */
 export function parseItems(text: string): JsonObject[] | null {
@@ -17,7 +17,8 @@ export function parseItems(text: string): JsonObject[] | null {
 /**
  * Validates the items textarea: `{ json }` for a syntax error, `{ itemsArray }` when it is not
  * an array, `{ itemsEmpty }`, `{ itemsTooMany: { limit, actual } }`, or `{ itemNotObject: n }`
- * (1-based) for the first element that is not an object. Emptiness is left to `required`.
+ * (1-based) for the first element that is not an object, `{ itemsTooLarge }` past the API's
+ * body limit. Emptiness is left to `required`.
  */
 export const itemsValidator: ValidatorFn = (
   control: AbstractControl<string>,
@@ -42,7 +43,13 @@ export const itemsValidator: ValidatorFn = (
     return { itemsTooMany: { limit: BATCH_LIMITS.maxInlineItems, actual: value.length } };
   }
   const notObject = value.findIndex((item) => !isJsonObject(item));
-  return notObject >= 0 ? { itemNotObject: notObject + 1 } : null;
+  if (notObject >= 0) {
+    return { itemNotObject: notObject + 1 };
+  }
+  const actual = jsonByteLength(value);
+  return actual > BATCH_LIMITS.maxBodyBytes
+    ? { itemsTooLarge: { limit: BATCH_LIMITS.maxBodyBytes, actual } }
+    : null;
 };
 
 /** `{ url: true }` unless the value is empty or an http(s) URL. */
@@ -78,6 +85,10 @@ export function describeBatchErrors(errors: ValidationErrors | null): string | n
   const tooMany = errors['itemsTooMany'] as { limit: number; actual: number } | undefined;
   if (tooMany) {
     return `${tooMany.actual} items: at most ${tooMany.limit} inline; upload a JSONL or CSV file for more.`;
+  }
+  const tooLarge = errors['itemsTooLarge'] as { limit: number; actual: number } | undefined;
+  if (tooLarge) {
+    return `The items take ${Math.ceil(tooLarge.actual / 1024)} KB; more than ${tooLarge.limit / 1024} KB must be uploaded as a file.`;
   }
   if (typeof errors['itemNotObject'] === 'number') {
     return `Item ${errors['itemNotObject']} is not a JSON object.`;
