@@ -45,7 +45,10 @@ class BodySizeLimit:
             return
         # A batch carries up to 100 jobs; each job's payload is still held to
         # max_bytes by the job model (core.job_types caps text fields).
-        limit = self.max_batch_bytes if scope["path"].endswith(":batch") else self.max_bytes
+        # POST /api/batches carries up to batch_max_inline_items payloads (issue 14).
+        path = scope["path"]
+        batch = path.endswith(":batch") or path.rstrip("/") == "/api/batches"
+        limit = self.max_batch_bytes if batch else self.max_bytes
         if declared is not None and declared > limit:
             await self._reject(scope, receive, send, limit, declared=declared, received=0)
             return

@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from api import methods, openapi, problems, spa
 from api.limits import BodySizeLimit
 from api.observability import HttpMetrics
-from api.routes import health, job_types, jobs, ops, queues, uploads
+from api.routes import batches, health, job_types, jobs, ops, queues, uploads
 from core import aws, costs, metrics
 from core.settings import settings
 
@@ -58,6 +58,7 @@ def create_app() -> FastAPI:
     for router in (jobs.router, job_types.router, queues.router):
         app.include_router(router, prefix="/api")
     app.include_router(uploads.router, prefix="/api")
+    app.include_router(batches.router, prefix="/api")
     app.include_router(health.router)
     app.include_router(ops.router)
     # These two stay last: the web app takes what no route above owns, and the

@@ -21,6 +21,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import (
     BackendUnavailable,
+    BatchConflict,
+    BatchNotFound,
     DataMissing,
     IdempotencyMismatch,
     InvalidCursor,
@@ -137,6 +139,8 @@ DOMAIN_PROBLEMS: dict[type[Exception], DomainProblem] = {
         403, "owner-mismatch", detail=lambda e: "ownerId does not match the owner of your API key"
     ),
     JobConflict: DomainProblem(409, "job-conflict"),
+    BatchNotFound: DomainProblem(404, "batch-not-found"),
+    BatchConflict: DomainProblem(409, "batch-conflict"),
     # A payload or result that expired with its TTL/lifecycle rule (issue 13).
     DataMissing: DomainProblem(410, "job-data-gone"),
     # Too large as stored (UTF-8 JSON, DynamoDB's size rules): no retry can succeed.

@@ -83,6 +83,48 @@ def ensure_meters_table() -> None:
         )
 
 
+def _batches_table_spec() -> dict:
+    """The Batches table (issue 14, contract in README "Batches"): key (BatchId, Part),
+    TTL on ExpiresAt, and a KEYS_ONLY owner-created index that only meta items feed."""
+    return {
+        "TableName": settings.batches_table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [
+            {"AttributeName": "BatchId", "AttributeType": "S"},
+            {"AttributeName": "Part", "AttributeType": "S"},
+            {"AttributeName": "OwnerId", "AttributeType": "S"},
+            {"AttributeName": "CreatedAt", "AttributeType": "S"},
+        ],
+        "KeySchema": [{"AttributeName": "BatchId", "KeyType": "HASH"},
+                      {"AttributeName": "Part", "KeyType": "RANGE"}],
+        "GlobalSecondaryIndexes": [{
+            "IndexName": settings.batches_owner_index_name,
+            "KeySchema": [{"AttributeName": "OwnerId", "KeyType": "HASH"},
+                          {"AttributeName": "CreatedAt", "KeyType": "RANGE"}],
+            "Projection": {"ProjectionType": "KEYS_ONLY"},
+        }],
+    }
+
+
+def ensure_batches_table() -> None:
+    """Create the Batches table with its index and TTL if missing (idempotent)."""
+    ddb = client("dynamodb")
+    name = settings.batches_table_name
+    try:
+        ddb.describe_table(TableName=name)
+    except ddb.exceptions.ResourceNotFoundException:
+        log.info("creating table %s", name)
+        try:
+            ddb.create_table(**_batches_table_spec())
+        except ddb.exceptions.ResourceInUseException:
+            pass
+        ddb.get_waiter("table_exists").wait(TableName=name)
+    ttl = ddb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+    if ttl.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
+        ddb.update_time_to_live(
+            TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "ExpiresAt"})
+
+
 def ensure_table() -> None:
     """Create the Jobs table, its owner index and TTL on ExpiresAt if missing."""
     ddb = client("dynamodb")
@@ -156,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     urls = ensure_queues()
     ensure_table()
+    ensure_batches_table()
     ensure_meters_table()
     ensure_bucket()
     log.info("queue %s, dead-letter queue %s, table %s, bucket %s ready",

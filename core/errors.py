@@ -93,3 +93,14 @@ class InvalidUploadParts(Exception):
 class DataMissing(Exception):
     """A job's payload or result is referenced by its item but is not where it should be
     (expired with its TTL or lifecycle rule, or deleted)."""
+
+
+class BatchNotFound(Exception):
+    def __init__(self, batch_id: str) -> None:
+        super().__init__(f"no batch with id {batch_id}")
+        self.batch_id = batch_id
+
+
+class BatchConflict(Exception):
+    """The batch is not in a state that allows the request (cancel an ended batch,
+    retry a batch with nothing failed)."""

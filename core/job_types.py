@@ -337,6 +337,11 @@ class SimulatePayload(_Payload):
         description="Return a result this large (a string of that many bytes), to exercise "
         "where results are stored (issue 13).",
     )
+    fail_attempts: int = Field(
+        default=0, ge=0, le=20, alias="failAttempts",
+        description="Fail permanently on attempts 1..failAttempts, succeed after: a batch's "
+        "failing items that a retry-failed then completes (issue 14).",
+    )
     crash: bool = Field(
         default=False,
         description="Exit the worker process abruptly on every attempt (crash-recovery tests). "
@@ -367,6 +372,9 @@ def simulate(payload: SimulatePayload, ctx: JobContext) -> dict[str, Any]:
         if step:
             time.sleep(step)
         ctx.report_progress(int(100 * (i + 1) / payload.steps))
+    if getattr(ctx, "attempt", 1) <= payload.fail_attempts:
+        raise HandlerError(f"simulated failure (attempt {getattr(ctx, 'attempt', 1)} of the "
+                           f"first {payload.fail_attempts} that fail)")
     if random.random() < payload.failure_probability:
         raise HandlerError(
             f"simulated failure (p={payload.failure_probability})", retryable=True

@@ -44,10 +44,12 @@ def get_bytes(key: str) -> bytes:
     return client("s3").get_object(Bucket=bucket(), Key=key)["Body"].read()
 
 
-def open_stream(key: str) -> Any:
+def open_stream(key: str, *, start: int = 0) -> Any:
     """The object's body as a stream (botocore StreamingBody): read it in chunks, in
-    bounded memory, e.g. ``codecs.getreader("utf-8")(open_stream(key))``."""
-    return client("s3").get_object(Bucket=bucket(), Key=key)["Body"]
+    bounded memory, e.g. ``codecs.getreader("utf-8")(open_stream(key))``; from byte
+    ``start`` on (a ranged GET: batch ingestion resumes at its checkpoint)."""
+    extra = {"Range": f"bytes={start}-"} if start else {}
+    return client("s3").get_object(Bucket=bucket(), Key=key, **extra)["Body"]
 
 
 def open_sized_stream(key: str) -> tuple[Any, int]:
@@ -116,6 +118,12 @@ def presigned_part(
                 "PartNumber": part_number, "ContentLength": content_length},
         ExpiresIn=expires_seconds,
     )
+
+
+def upload_part(key: str, *, upload_id: str, part_number: int, data: bytes) -> str:
+    """Upload one part of a multipart upload (a batch's results file); its ETag."""
+    return client("s3").upload_part(Bucket=bucket(), Key=key, UploadId=upload_id,
+                                     PartNumber=part_number, Body=data)["ETag"]
 
 
 def list_parts(key: str, *, upload_id: str) -> list[tuple[int, int]]:

@@ -162,7 +162,8 @@ def get_job(job_id: str, *, owner_id: str | None = None) -> Job:
 
 def _own_item(job_id: str, owner_id: str | None) -> dict[str, Any]:
     item = store.get_item(job_id)
-    if item is None or (owner_id is not None and item["OwnerId"]["S"] != owner_id):
+    owner = (item or {}).get("OwnerId") or (item or {}).get("BatchOwnerId")  # a batch's child
+    if item is None or (owner_id is not None and owner["S"] != owner_id):
         raise JobNotFound(job_id)
     return item
 

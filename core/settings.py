@@ -48,6 +48,28 @@ class Settings(BaseSettings):
     # Handlers build their result in the worker's memory, hence a bound well under RAM.
     max_result_bytes: int = Field(default=64 * 1024 * 1024, ge=1024, le=5 * 1024**3)
 
+    # Batches (issue 14, core/batches/): a second table, key (BatchId, Part). Its meta
+    # item (Part "meta") alone carries OwnerId + CreatedAt, so only it is in the KEYS_ONLY
+    # owner-created index; counter and roll-up items are keyed apart (README "Batches").
+    batches_table_name: str = "Batches"
+    batches_owner_index_name: str = "owner-created"
+    # Fairness: at most this many of one batch's children are in the jobs queue or running
+    # (rounded up to whole groups of 10, one SendMessageBatch each); refilled as groups end.
+    batch_window: int = Field(default=20, ge=10, le=1000)
+    batch_max_inline_items: int = Field(default=1000, ge=1, le=10_000)
+    # How often a RUNNING batch is re-checked by a delayed sweep task (heals a crash
+    # between a child's terminal write and its count, a lost refill, a dead ingestion).
+    batch_sweep_seconds: int = Field(default=30, ge=1, le=900)
+    # Ingestion of an uploaded file works in slices of about this long, then hands over
+    # to a fresh task message (no task outlives the queue's visibility timeout).
+    batch_ingest_slice_seconds: float = Field(default=20.0, ge=1, le=300)
+    # Webhooks: HMAC-SHA256 key of X-BatchLab-Signature; schemes a webhookUrl may use
+    # (add "http" for local tests only).
+    webhook_secret: str = "change-me"
+    webhook_schemes: list[str] = ["https"]
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    webhook_max_attempts: int = Field(default=8, ge=1, le=30)
+
     # SQS
     queue_name: str = "batchlab-jobs"
     dlq_name: str = "batchlab-jobs-dlq"

@@ -55,7 +55,8 @@ def _summary_fields(raw: dict[str, Any]) -> dict[str, Any]:
         "id": raw["JobId"],
         "name": raw["Name"],
         "type": raw["Type"],
-        "owner_id": raw["OwnerId"],
+        # A batch's child keeps its owner apart (BatchOwnerId), out of the owner index.
+        "owner_id": raw.get("OwnerId") or raw["BatchOwnerId"],
         "status": raw["Status"],
         "created_at": raw["CreatedAt"],
         "started_at": raw.get("StartedAt"),

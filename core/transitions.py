@@ -76,6 +76,7 @@ def _transition(
     extra_values: dict[str, Any] | None = None,
     increment_attempts: bool = False,
     item: dict[str, Any] | None = None,
+    max_attempts_more: int | None = None,
 ) -> TransitionResult:
     """Move a job from one of ``from_`` to ``to`` in one conditional write.
 
@@ -112,6 +113,9 @@ def _transition(
     if extra_condition:
         condition = f"({condition}) AND ({extra_condition})"
         values.update(extra_values or {})
+    if max_attempts_more is not None:
+        sets.append("MaxAttempts = Attempts + :more")
+        values[":more"] = max_attempts_more
     expression = "SET " + ", ".join(sets) + " ADD " + ", ".join(adds)
     if remove:
         names.update({f"#r{i}": attr for i, attr in enumerate(remove)})
@@ -136,9 +140,24 @@ def _transition(
                 job_id, from_=from_, to=to, set_values=set_values, remove=remove,
                 extra_condition=extra_condition, extra_values=extra_values,
                 increment_attempts=increment_attempts, item=old,
+                max_attempts_more=max_attempts_more,
             )
         return TransitionResult(ok=False, item=old)
+    if to in TERMINAL:
+        _count_batch_child(resp["Attributes"])
     return TransitionResult(ok=True, item=resp["Attributes"])
+
+
+def _count_batch_child(item: dict[str, Any] | None) -> None:
+    """A batch's child that is terminal is counted in its batch (issue 14): right
+    after its own conditional terminal write, and again when a duplicate delivery
+    finds it terminal (an idempotent ADD: core.batches.counting). If this raises, the
+    worker's delivery is not acknowledged and its redelivery counts the child."""
+    if item is None or "BatchId" not in item or JobStatus(item["Status"]["S"]) not in TERMINAL:
+        return
+    from core.batches import counting  # imported here: core.batches builds on this module
+
+    counting.child_finished(item)
 
 
 def _error(error: str, item: dict[str, Any] | None) -> str:
@@ -158,7 +177,7 @@ def start_job(job_id: str, *, lease_seconds: int) -> TransitionResult:
     that lost the job can never write its terminal state.
     """
     now = int(time.time())
-    return _transition(
+    started = _transition(
         job_id,
         from_=(JobStatus.QUEUED, JobStatus.PROCESSING),
         to=JobStatus.PROCESSING,
@@ -170,6 +189,9 @@ def start_job(job_id: str, *, lease_seconds: int) -> TransitionResult:
         extra_values={":fq": JobStatus.QUEUED.value, ":now": now},
         increment_attempts=True,
     )
+    if not started.ok:
+        _count_batch_child(started.item)  # a duplicate delivery of a finished child
+    return started
 
 
 def fail_abandoned(
@@ -317,6 +339,22 @@ def requeue_dead_letter(job_id: str) -> TransitionResult:
         remove=("FinishedAt", "StartedAt", "LastError", "DeadLettered"),
         extra_condition="DeadLettered = :true",
         extra_values={":true": True},
+    )
+
+
+def requeue_batch_child(job_id: str, *, max_attempts: int) -> TransitionResult:
+    """FAILED → QUEUED for a batch's retry-failed (issue 14): the child gets
+    ``max_attempts`` more attempts (Attempts goes on counting, so an attempt's token
+    is never reused); only a batch's child may, on condition it is one."""
+    return _transition(
+        job_id,
+        from_=(JobStatus.FAILED,),
+        to=JobStatus.QUEUED,
+        set_values={"Progress": 0},
+        remove=("FinishedAt", "StartedAt", "LastError", "DeadLettered"),
+        extra_condition="attribute_exists(BatchId)",
+        extra_values={},
+        max_attempts_more=max_attempts,
     )
 
 

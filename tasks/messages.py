@@ -51,17 +51,20 @@ def _origin(pid: int) -> str:
     return anon_nodename()
 
 
-def message_body(job_id: str, *, task_name: str, retries: int = 0) -> str:
-    """The SQS MessageBody of one Celery task message whose only argument is ``job_id``.
+def message_body(job_id: str, *, task_name: str, retries: int = 0,
+                 args: list | None = None) -> str:
+    """The SQS MessageBody of one Celery task message whose only argument is ``job_id``
+    (or ``args``: a batch task's, issue 14).
 
     Its task id is ``job_id`` too; ``retries`` is how many messages for this job a
     worker sent before this one (0 for the API's first send).
     """
     channel = _channel()
     queue = app.conf.task_default_queue
+    args = [job_id] if args is None else args
     # argsrepr/kwargsrepr given: Celery's saferepr of them was a third of this function.
     headers, properties, body, _ = app.amqp.as_task_v2(
-        job_id, task_name, args=[job_id], argsrepr=repr([job_id]), kwargsrepr="{}",
+        job_id, task_name, args=args, argsrepr=repr(args), kwargsrepr="{}",
         retries=retries, origin=_origin(os.getpid()),
     )
     content_type, encoding, payload = serialize(body, serializer="json")
@@ -74,11 +77,12 @@ def message_body(job_id: str, *, task_name: str, retries: int = 0) -> str:
 
 
 def send(
-    job_id: str, *, task_name: str, delay_seconds: int | None = None, retries: int = 0
+    job_id: str, *, task_name: str, delay_seconds: int | None = None, retries: int = 0,
+    args: list | None = None,
 ) -> None:
     """One SendMessage; a delay is SQS DelaySeconds (capped at 900 s). Raises if SQS refuses."""
     extra = {"DelaySeconds": min(int(delay_seconds), MAX_DELAY_SECONDS)} if delay_seconds else {}
-    body = message_body(job_id, task_name=task_name, retries=retries)
+    body = message_body(job_id, task_name=task_name, retries=retries, args=args)
     client("sqs").send_message(QueueUrl=queue_urls().jobs, MessageBody=body, **extra)
 
 
