@@ -25,7 +25,6 @@ def no_sideways_scroll(page) -> bool:  # noqa: F811
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
-@pytest.mark.skip(reason="needs the batch backend (branch h14-core)")
 def test_submit_a_batch_from_a_file_watch_it_finish_and_download_its_results(live, page):  # noqa: F811
     owner = f"web-batch-{uuid.uuid4().hex[:6]}"
     page.goto(f"{live.api_url}/batches/new")
