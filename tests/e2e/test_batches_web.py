@@ -77,3 +77,40 @@ def test_submit_a_batch_from_a_file_watch_it_finish_and_download_its_results(liv
     row.click()
     page.wait_for_url(f"**/batches/{batch_id}")
     badge.wait_for()
+
+
+def test_inline_items_show_refused_lines_and_retry_failed_completes_the_batch(live, page):  # noqa: F811
+    owner = f"web-batch-{uuid.uuid4().hex[:6]}"
+    page.goto(f"{live.api_url}/batches/new")
+    set_owner(page, owner)
+    page.get_by_test_id("batch-type").select_option("simulate")
+    page.get_by_test_id("batch-name").fill("two fail once")
+    items = [{"durationSeconds": 0, "failAttempts": 1 if i in (1, 4) else 0} for i in range(6)]
+    # Refused by the schema, last so that the children's indices are the items' (children are
+    # numbered densely, over the valid items only).
+    items.append({"steps": 0})
+    page.get_by_test_id("batch-items").fill(json.dumps(items))
+    page.get_by_test_id("submit-batch").click()
+
+    # Accepted with one refused item: the form lists it by line before moving on.
+    refused = page.get_by_test_id("invalid-item")
+    refused.first.wait_for()
+    assert refused.count() == 1 and refused.first.get_attribute("data-line") == "7"
+    assert "steps" in refused.first.inner_text()
+    page.get_by_test_id("open-batch").click()
+    page.wait_for_url("**/batches/*-*")
+
+    ended = '[data-testid="batch-status"][data-status="{}"]'
+    page.locator(ended.format("COMPLETED_WITH_FAILURES")).wait_for(timeout=60_000)
+    count = lambda status: page.get_by_test_id(f"count-{status}").locator(".count-value").inner_text()  # noqa: E731
+    assert (count("COMPLETED"), count("FAILED")) == ("4", "2")
+    failures = page.get_by_test_id("failure-row")
+    assert sorted(failures.nth(i).get_attribute("data-index") for i in range(failures.count())) == ["1", "4"]
+    assert "simulated failure" in failures.first.get_by_test_id("failure-error").inner_text()
+    assert page.get_by_test_id("invalid-item").first.get_attribute("data-line") == "7"
+
+    # Retry the failed children from the page: polling resumes and the batch completes.
+    page.get_by_test_id("retry-failed").click()
+    page.locator(ended.format("COMPLETED")).wait_for(timeout=60_000)
+    assert (count("COMPLETED"), count("FAILED")) == ("6", "0")
+    page.get_by_test_id("no-failures").wait_for()
