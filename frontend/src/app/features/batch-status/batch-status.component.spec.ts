@@ -154,9 +154,11 @@ describe('BatchStatusComponent', () => {
     await settle();
     await click('cancel-batch');
     expect(text('confirm-cancel')).toContain('1,200 queued job(s) will never run');
+    expect(document.activeElement).toBe(byTestId('confirm-cancel-no'));
     httpMock.expectNone(`${BATCH_URL}/cancel`);
     await click('confirm-cancel-no');
     expect(byTestId('confirm-cancel')).toBeNull();
+    expect(document.activeElement).toBe(byTestId('cancel-batch'));
     httpMock.expectNone(`${BATCH_URL}/cancel`);
 
     await click('cancel-batch');

@@ -1,11 +1,15 @@
 import {
+  afterNextRender,
   ChangeDetectionStrategy,
   Component,
   computed,
   DestroyRef,
+  ElementRef,
   inject,
+  Injector,
   input,
   signal,
+  viewChild,
 } from '@angular/core';
 import { takeUntilDestroyed, toObservable } from '@angular/core/rxjs-interop';
 import { DatePipe, DecimalPipe } from '@angular/common';
@@ -47,6 +51,9 @@ export class BatchStatusComponent {
   private readonly batchApi = inject(BatchApiService);
   private readonly polling = inject(PollingService);
   private readonly destroyRef = inject(DestroyRef);
+  private readonly injector = inject(Injector);
+  private readonly cancelButton = viewChild<ElementRef<HTMLButtonElement>>('cancelButton');
+  private readonly keepButton = viewChild<ElementRef<HTMLButtonElement>>('keepButton');
   /** Ends the current polling round at once when an action's answer shows the batch ended. */
   private readonly stopPolling$ = new Subject<void>();
 
@@ -125,13 +132,16 @@ export class BatchStatusComponent {
       .subscribe((outcome) => this.apply(outcome));
   }
 
+  /** Asks first, with the focus on the safe answer (keyboard users land in the question). */
   protected askCancel(): void {
     this.actionError.set(null);
     this.confirmingCancel.set(true);
+    this.focusAfterRender(() => this.keepButton());
   }
 
   protected keepRunning(): void {
     this.confirmingCancel.set(false);
+    this.focusAfterRender(() => this.cancelButton());
   }
 
   protected cancel(): void {
@@ -164,6 +174,10 @@ export class BatchStatusComponent {
           this.actionError.set(`Could not download the results: ${toApiError(error).detail}`);
         },
       });
+  }
+
+  private focusAfterRender(target: () => ElementRef<HTMLElement> | undefined): void {
+    afterNextRender(() => target()?.nativeElement.focus(), { injector: this.injector });
   }
 
   private act(action: BatchAction, request: (id: string) => Observable<Batch>): void {
