@@ -1,5 +1,5 @@
-"""Issue 14 in the browser: submit a batch from a JSON Lines file (uploaded through the
-presigned flow), watch it finish on the batch page, download its results, and find it on
+"""Issue 14 in the browser: submit a batch from a JSON Lines or CSV file (uploaded through
+the presigned flow), watch it finish on the batch page, download its results, and find it on
 "My jobs"; the batch page has no sideways scroll on a laptop or a phone. Debian's Chromium
 against the real local stack."""
 
@@ -17,7 +17,10 @@ from tests.e2e.test_web import SHOTS, browser, page, set_owner  # noqa: F401 - f
 pytestmark = pytest.mark.e2e
 
 ITEMS = [{"text": f"line {i} of the batch"} for i in range(24)]
-JSONL = "".join(json.dumps(item) + "\n" for item in ITEMS)
+FILES = {
+    "jsonl": ("lines.jsonl", "application/x-ndjson", "".join(json.dumps(i) + "\n" for i in ITEMS)),
+    "csv": ("lines.csv", "text/csv", "text\n" + "".join(f"{i['text']}\n" for i in ITEMS)),
+}
 VIEWPORTS = [(1366, 768), (390, 844)]
 
 
@@ -25,7 +28,9 @@ def no_sideways_scroll(page) -> bool:  # noqa: F811
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
-def test_submit_a_batch_from_a_file_watch_it_finish_and_download_its_results(live, page):  # noqa: F811
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_submit_a_batch_from_a_file_watch_it_finish_and_download_its_results(live, page, fmt):  # noqa: F811
+    name, mime, content = FILES[fmt]
     owner = f"web-batch-{uuid.uuid4().hex[:6]}"
     page.goto(f"{live.api_url}/batches/new")
     set_owner(page, owner)
@@ -33,9 +38,9 @@ def test_submit_a_batch_from_a_file_watch_it_finish_and_download_its_results(liv
     page.get_by_test_id("batch-name").fill("hash the lines")
     page.get_by_test_id("source-file").check()
     page.get_by_test_id("batch-file").set_input_files(
-        {"name": "lines.jsonl", "mimeType": "application/x-ndjson", "buffer": JSONL.encode()})
-    assert "lines.jsonl" in page.get_by_test_id("file-hint").inner_text()
-    assert page.get_by_test_id("batch-format").input_value() == "jsonl"
+        {"name": name, "mimeType": mime, "buffer": content.encode()})
+    assert name in page.get_by_test_id("file-hint").inner_text()
+    assert page.get_by_test_id("batch-format").input_value() == fmt
     page.get_by_test_id("submit-batch").click()
     page.wait_for_url("**/batches/*-*")
     batch_id = page.url.rsplit("/", 1)[1]
@@ -51,7 +56,7 @@ def test_submit_a_batch_from_a_file_watch_it_finish_and_download_its_results(liv
     for width, height in VIEWPORTS:
         page.set_viewport_size({"width": width, "height": height})
         assert no_sideways_scroll(page), f"sideways scroll at {width}x{height}"
-        page.screenshot(path=SHOTS / f"batch-completed-{width}.png", full_page=True)
+        page.screenshot(path=SHOTS / f"batch-completed-{fmt}-{width}.png", full_page=True)
 
     batch = live.http.get(f"/api/batches/{batch_id}").json()
     assert batch["ownerId"] == owner and batch["total"] == 24
@@ -73,7 +78,7 @@ def test_submit_a_batch_from_a_file_watch_it_finish_and_download_its_results(liv
     assert row.get_attribute("data-batch-id") == batch_id
     assert row.get_attribute("data-status") == "COMPLETED"
     assert no_sideways_scroll(page)
-    page.screenshot(path=SHOTS / "my-jobs-batches.png", full_page=True)
+    page.screenshot(path=SHOTS / f"my-jobs-batches-{fmt}.png", full_page=True)
     row.click()
     page.wait_for_url(f"**/batches/{batch_id}")
     badge.wait_for()
