@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     upload_url_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
     upload_content_types: list[str] = [
         "text/csv", "application/csv", "text/plain", "application/vnd.ms-excel",
+        "application/x-ndjson", "application/jsonl",  # batch inputs (issue 14)
     ]
     # A payload or result larger than this (compact UTF-8 JSON) goes to S3, a smaller
     # one that does not fit the job's hot item to a data item (core/jobdata.py: 8 KB

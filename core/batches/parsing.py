@@ -43,17 +43,19 @@ def lines(stream: Readable, *, offset: int = 0, number: int = 1) -> Iterator[Lin
     file, whose first line there is line ``number``. A BOM at offset 0 is dropped."""
     buffer = b""
     position = offset
-    first = offset == 0
+    bom_pending = offset == 0
     while True:
         chunk = stream.read(CHUNK)
-        if first and chunk:
-            first = False
-            if chunk.startswith(BOM):  # (a BOM split over two reads is not looked for)
-                chunk = chunk[len(BOM):]
-                position += len(BOM)
         if not chunk:
             break
         buffer += chunk
+        if bom_pending:
+            if len(buffer) < len(BOM):
+                continue  # (a stream may hand out fewer bytes than asked)
+            bom_pending = False
+            if buffer.startswith(BOM):
+                buffer = buffer[len(BOM):]
+                position += len(BOM)
         start = 0
         while True:
             cut = buffer.find(b"\n", start)

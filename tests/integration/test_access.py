@@ -40,6 +40,12 @@ class Api:
         assert resp.status_code == 202, resp.text
         return resp.json()
 
+    def new_batch(self) -> dict:
+        resp = self.call("POST", "/api/batches", "tenant",
+                         json={"name": "secret-batch", "type": "simulate", "items": [SLOW]})
+        assert resp.status_code == 202, resp.text
+        return resp.json()
+
 
 @pytest.fixture(scope="module")
 def api(stack: Stack) -> Iterator[Api]:
@@ -54,6 +60,8 @@ def api(stack: Stack) -> Iterator[Api]:
     # Cancel what this module left running, so no worker spends 30 s on it.
     for item in api.call("GET", "/api/jobs", "tenant", params={"limit": 100}).json()["items"]:
         api.call("POST", f"/api/jobs/{item['id']}/cancel", "operator")
+    for item in api.call("GET", "/api/batches", "tenant", params={"limit": 100}).json()["items"]:
+        api.call("POST", f"/api/batches/{item['id']}/cancel", "operator")
     service.stop()
 
 
@@ -75,6 +83,14 @@ MATRIX = [
     ("POST", "/api/uploads", {"filename": "a.csv", "contentType": "text/csv", "size": 10,
                               "ownerId": "$self"}, {**SUBMIT, "tenant": 201, "other": 201,
                                                     "operator": 201}),
+    ("POST", "/api/batches", {"name": "n", "type": "sha256", "items": [{"text": "x"}],
+                              "ownerId": "$self"}, SUBMIT),
+    ("GET", "/api/batches?ownerId=$self", None, {**JOB_ROUTE, "other": 200}),
+    ("GET", "/api/batches/{batch}", None, JOB_ROUTE),
+    ("GET", "/api/batches/{batch}/results", None, JOB_ROUTE),
+    ("POST", "/api/batches/{batch}/cancel", None, JOB_ROUTE),
+    # Nothing FAILED in a fresh batch: 409 for those who may see it, 404 for the other.
+    ("POST", "/api/batches/{batch}/retry-failed", None, {**JOB_ROUTE, "tenant": 409, "operator": 409}),
     ("GET", "/api/job-types", None, ALLOWED_ALL),
     ("GET", "/api/queues", None, {**ALLOWED_ALL, "none": 401, "bad": 401}),
     ("POST", "/api/dlq/redrive?maxMessages=1", None, OPERATOR_ROUTE),
@@ -97,6 +113,8 @@ def _owner_for(caller: str) -> str:
 def test_every_endpoint_for_every_caller(api, caller, method, path, body, expected):
     if "{job}" in path:
         path = path.replace("{job}", api.new_job()["id"])
+    if "{batch}" in path:
+        path = path.replace("{batch}", api.new_batch()["id"])
     path = path.replace("$self", _owner_for(caller))
     if body is not None:
         body = json.loads(json.dumps(body).replace("$self", _owner_for(caller)))

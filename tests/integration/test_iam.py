@@ -49,6 +49,7 @@ ENV = {
     # Uploads over 1 KiB are multipart (here: one part, which S3 allows under 5 MiB), so
     # the flows make the multipart calls without recording megabytes of parts.
     "BATCHLAB_UPLOAD_MULTIPART_THRESHOLD_BYTES": "1024",
+    "BATCHLAB_BATCH_SWEEP_SECONDS": "2",
 }
 FLOWER_AUTH = ("iam", "iam-test-password")
 # Batch APIs are authorised by their single-message action (AWS service authorization
@@ -114,6 +115,12 @@ def parse_call(entry: dict) -> Call | None:
         params = {**query, **form}
         operation = params["Action"]
     action = f"{service}:{_IAM_ACTION.get((service, operation), operation)}"
+    if operation == "TransactWriteItems":
+        # Authorised item by item as the single-item action (DynamoDB developer guide,
+        # "Using IAM with DynamoDB transactions"); ours are all Updates (batch roll-ups).
+        kinds = {_TRANSACT_ACTION[kind] for entry in params["TransactItems"] for kind in entry}
+        assert len(kinds) == 1, f"a transaction mixing {kinds}"
+        action = f"dynamodb:{kinds.pop()}"
     return Call(role, action, _resource(service, operation, params, entry, region, account))
 
 
@@ -144,10 +151,17 @@ def _s3_call(method: str, path: str, query: dict) -> tuple[str, str]:
     return f"s3:{action}", f"arn:aws:s3:::{bucket}/{key}"
 
 
+_TRANSACT_ACTION = {"Update": "UpdateItem", "Put": "PutItem", "Delete": "DeleteItem",
+                    "ConditionCheck": "ConditionCheckItem"}
+
+
 def _resource(service: str, operation: str, params: dict, entry: dict, region: str,
               account: str) -> str:
     if service == "dynamodb":
-        tables = list(params.get("RequestItems", {})) or [params.get("TableName")]
+        tables = (list(params.get("RequestItems", {}))
+                  or sorted({r["TableName"] for e in params.get("TransactItems", [])
+                             for r in e.values()})
+                  or [params.get("TableName")])
         if tables == [None]:
             return "*"  # ListTables
         assert len(tables) == 1, f"{operation} on several tables: {tables}"
@@ -321,6 +335,7 @@ def run_flows(http: httpx.Client, flower_url: str) -> None:
     # through the API, its presigned URL and the payload endpoint.
     data_jobs = [_job(http, "simulate", {"filler": "f" * n, "resultBytes": n})
                  for n in (3_000, 20_000)]
+    batches = run_batch_flows(http)
     failing = _job(http, "simulate", {"failureProbability": 1})
     crashing = _job(http, "simulate", {"crash": True})
     assert _terminal(http, ok)["status"] == "COMPLETED"
@@ -357,7 +372,49 @@ def run_flows(http: httpx.Client, flower_url: str) -> None:
     workers = httpx.get(f"{flower_url}/api/workers", params={"refresh": "true"},
                         auth=FLOWER_AUTH, timeout=60)
     assert workers.status_code == 200, workers.text
+    finish_batch_flows(http, batches)
     _terminal(http, crashing, timeout=240)  # the redriven job crashes and dead-letters again
+
+
+def _batch(http: httpx.Client, body: dict) -> str:
+    resp = http.post("/api/batches", json={"name": "iam", "ownerId": "iam", **body})
+    assert resp.status_code == 202, resp.text
+    return resp.json()["id"]
+
+
+def _batch_ended(http: httpx.Client, batch_id: str) -> dict:
+    return wait_for(
+        lambda: (b := http.get(f"/api/batches/{batch_id}").json())["resultsUrl"] and b,
+        timeout=240, what=f"batch {batch_id} to end", every=0.3)
+
+
+def run_batch_flows(http: httpx.Client) -> dict[str, str]:
+    """Issue 14: a file batch (with an invalid line), an inline one with a failure to
+    retry, and one cancelled (and one of its children cancelled through the job API)."""
+    data = b'{"text": "a"}\n{"text": ""}\n' + b'{"text": "b"}\n' * 12
+    upload = _upload(http, data)
+    return {
+        "file": _batch(http, {"type": "sha256", "object": upload, "format": "jsonl"}),
+        "retry": _batch(http, {"type": "simulate", "items": [
+            {"failAttempts": 1 if i == 3 else 0} for i in range(12)]}),
+        "cancel": _batch(http, {"type": "simulate", "items": [
+            {"durationSeconds": 2} for _ in range(30)]}),
+    }
+
+
+def finish_batch_flows(http: httpx.Client, ids: dict[str, str]) -> None:
+    done = _batch_ended(http, ids["file"])
+    assert done["counts"]["COMPLETED"] == 13 and done["invalid"]["count"] == 1
+    assert http.get(f"/api/batches/{ids['file']}/results", follow_redirects=True).status_code == 200
+    assert _batch_ended(http, ids["retry"])["counts"]["FAILED"] == 1
+    assert http.post(f"/api/batches/{ids['retry']}/retry-failed").status_code == 200
+    wait_for(lambda: http.get(f"/api/batches/{ids['retry']}").json()["status"] == "COMPLETED",
+             timeout=120, what="the retried batch to end")
+    child = http.get(f"/api/batches/{ids['cancel']}/results").text.splitlines()[-1]
+    assert http.post(f"/api/jobs/{json.loads(child)['jobId']}/cancel").status_code == 200
+    assert http.post(f"/api/batches/{ids['cancel']}/cancel").status_code == 200
+    assert _batch_ended(http, ids["cancel"])["status"] == "CANCELLED"
+    assert http.get("/api/batches", params={"ownerId": "iam"}).json()["items"]
 
 
 def test_every_recorded_call_is_allowed_by_its_roles_policy(recorded):

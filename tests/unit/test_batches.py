@@ -1,0 +1,117 @@
+"""The pure parts of batches (issue 14): reading records, counting a group, figures."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from core.batches import counting, layout, parsing, progress
+from core.job_types import SimulatePayload
+
+
+class Trickle(io.BytesIO):
+    """A stream that returns at most ``n`` bytes per read (lines split across reads)."""
+
+    def __init__(self, data: bytes, n: int) -> None:
+        super().__init__(data)
+        self.n = n
+
+    def read(self, size: int = -1) -> bytes:
+        return super().read(min(self.n, size if size >= 0 else self.n))
+
+
+def test_lines_carry_their_number_and_the_offset_after_them_across_reads():
+    data = b"\xef\xbb\xbfa\r\nbb\n\nccc"
+    lines = list(parsing.lines(Trickle(data, 2)))
+    assert [(ln.number, ln.data) for ln in lines] == [(1, b"a"), (2, b"bb"), (3, b""), (4, b"ccc")]
+    assert [ln.end for ln in lines] == [6, 9, 10, 13]
+    # Resuming at an offset gives the same lines from there on.
+    rest = list(parsing.lines(io.BytesIO(data[6:]), offset=6, number=2))
+    assert rest == lines[1:]
+
+
+def test_a_line_over_the_limit_is_refused_without_reading_it_all(monkeypatch):
+    monkeypatch.setattr(parsing, "MAX_RECORD_BYTES", 10)
+    with pytest.raises(parsing.RecordTooLong):
+        list(parsing.lines(io.BytesIO(b"x" * 100)))
+
+
+def test_jsonl_records_skip_blank_lines_and_report_bad_ones():
+    source = parsing.lines(io.BytesIO(b'{"a": 1}\n\n[1]\nnope\n{"b": 2}'))
+    records = list(parsing.jsonl_records(source))
+    assert [(r.line, r.fields) for r in records] == [
+        (1, {"a": 1}), (3, None), (4, None), (5, {"b": 2})]
+    assert "object" in records[1].error and "JSON" in records[2].error
+
+
+def test_csv_records_map_columns_join_quoted_line_breaks_and_leave_empty_cells_out():
+    data = b'text,n\n"two\nlines",1\n,2\n\na,b,c\n'
+    source = parsing.lines(io.BytesIO(data))
+    header, _, _ = parsing.csv_header(source)
+    records = list(parsing.csv_records(source, header))
+    assert header == ["text", "n"]
+    assert [(r.line, r.fields) for r in records] == [
+        (2, {"text": "two\nlines", "n": "1"}), (4, {"n": "2"}), (6, None)]
+    assert "3 columns" in records[2].error
+
+
+def test_csv_strings_are_coerced_by_the_types_schema():
+    payload, errors = parsing.validate(SimulatePayload, {"durationSeconds": "0.5", "steps": "2"})
+    assert errors == [] and payload["durationSeconds"] == 0.5 and payload["steps"] == 2
+    _, errors = parsing.validate(SimulatePayload, {"steps": "many"})
+    assert errors[0]["field"] == "steps"
+
+
+def test_format_from_the_declaration_or_the_key():
+    assert parsing.format_of("uploads/a/b/x.CSV", None) == "csv"
+    assert parsing.format_of("uploads/a/b/x.jsonl", None) == "jsonl"
+    assert parsing.format_of("uploads/a/b/x.csv", "jsonl") == "jsonl"
+
+
+def test_a_counter_counts_each_child_once_whatever_sets_it_is_in():
+    counter = {"C": {1, 2, 3}, "F": {3, 4}, "X": {4, 5}}
+    assert counting.tally(counter) == (3, 0, 2, [])
+    assert counting.tally({"F": {7, 9}}) == (0, 2, 0, [7, 9])
+    assert counting.group_size({}) == layout.GROUP_SIZE
+    assert counting.group_size({"GroupLen": 3}) == 3
+
+
+def test_groups_ids_and_the_window():
+    assert list(layout.group_indexes(2, 25)) == [20, 21, 22, 23, 24]
+    assert layout.group_count(21) == 3 and layout.window_groups(20) == 2
+    assert layout.window_groups(25) == 3
+    assert layout.child_id("b", 1) == layout.child_id("b", 1) != layout.child_id("b", 2)
+    assert layout.counter_key("b", 17)["BatchId"]["S"] == f"b#c{17 % layout.STRIPES}"
+
+
+def test_ingested_groups_count_the_last_short_group_only_once_read_to_the_end():
+    assert counting.ingested_groups({"Ingested": 25}) == 2
+    assert counting.ingested_groups({"Ingested": 25, "IngestDone": True}) == 3
+
+
+def test_a_batch_is_complete_when_every_group_is_rolled_up_and_nothing_is_left():
+    meta = {"Ingested": 25, "IngestDone": True, "Rolled": 3, "Status": "RUNNING"}
+    assert counting.is_complete(meta)
+    assert not counting.is_complete({**meta, "Rolled": 2})
+    assert not counting.is_complete({**meta, "Open": {2}})
+    assert not counting.is_complete({**meta, "Retrying": True})
+    assert not counting.is_complete({**meta, "IngestDone": False})
+    assert counting.is_complete({**meta, "IngestDone": False, "Status": "CANCELLED"})
+
+
+def test_counts_progress_throughput_and_eta():
+    figures = progress.Figures(ingested=100, total=200, completed=40, failed=5, cancelled=5,
+                               processing=3, ended=False)
+    assert progress.counts(figures) == {"QUEUED": 47, "PROCESSING": 3, "COMPLETED": 40,
+                                        "FAILED": 5, "CANCELLED": 5}
+    assert sum(progress.counts(figures).values()) == 100
+    assert progress.percent(figures) == 25
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    assert progress.rate(figures, started=start, until=start + timedelta(seconds=10)) == (5.0, 30.0)
+    assert progress.rate(figures, started=None, until=start) == (None, None)
+    ended = progress.Figures(ingested=10, total=10, completed=10, failed=0, cancelled=0,
+                             processing=0, ended=True)
+    assert progress.percent(ended) == 100
+    assert progress.rate(ended, started=start, until=start + timedelta(seconds=5)) == (2.0, 0.0)
