@@ -223,6 +223,14 @@ describe('BatchFormComponent', () => {
       expect(formatOf('ITEMS.CSV')).toBe('csv');
     });
 
+    it('declares a JSON Lines file as application/x-ndjson (browsers give it no type)', async () => {
+      await chooseFile(new File(['{"text":"a"}\n'], 'items.jsonl'));
+      await click('submit-batch');
+      const ask = httpMock.expectOne((r) => r.method === 'POST' && r.url === '/api/uploads');
+      expect(ask.request.body.contentType).toBe('application/x-ndjson');
+      ask.flush(problem(503), { status: 503, statusText: 'Service Unavailable' });
+    });
+
     it('uploads the file with a progress bar, then submits the batch naming the object', async () => {
       const file = new File(['text\na\nb\n'], 'items.csv', { type: 'text/csv' });
       await chooseFile(file);

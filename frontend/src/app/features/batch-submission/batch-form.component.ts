@@ -57,6 +57,12 @@ interface BatchForm {
 
 type TypesState = 'loading' | 'ready' | 'error';
 
+/** What the upload is declared as, so S3 serves the input back with its real type. */
+const CONTENT_TYPES: Readonly<Record<BatchFormat, string>> = {
+  jsonl: 'application/x-ndjson',
+  csv: 'text/csv',
+};
+
 const FIELDS: readonly BatchFormField[] = ['name', 'type', 'items', 'file', 'webhookUrl'];
 
 /**
@@ -257,7 +263,7 @@ export class BatchFormComponent implements OnInit {
     const batch$ =
       file === null
         ? create({ ...base, items: items! })
-        : this.uploadOnce(file, ownerId).pipe(
+        : this.uploadOnce(file, ownerId, value.format).pipe(
             switchMap((key) => create({ ...base, object: key, format: value.format })),
           );
     batch$.pipe(takeUntilDestroyed(this.destroyRef)).subscribe({
@@ -293,12 +299,12 @@ export class BatchFormComponent implements OnInit {
     return mb < 1 ? `${(bytes / 1024).toFixed(1)} KB` : `${mb.toFixed(1)} MB`;
   }
 
-  private uploadOnce(file: File, ownerId: string): Observable<string> {
+  private uploadOnce(file: File, ownerId: string, format: BatchFormat): Observable<string> {
     const done = this.uploaded;
     if (done !== null && done.file === file && done.ownerId === ownerId) {
       return of(done.key);
     }
-    return this.uploadApi.upload(file, ownerId).pipe(
+    return this.uploadApi.upload(file, ownerId, CONTENT_TYPES[format]).pipe(
       tap((progress) => this.upload.set(progress)),
       filter((progress) => progress.key !== null),
       map((progress) => progress.key!),
