@@ -114,10 +114,14 @@ describe('BatchListComponent', () => {
     httpMock.expectNone('/api/batches');
   });
 
-  it('reads ended batches once and stays hidden for an owner without batches', async () => {
+  it('reads once for an owner without batches and offers the batch form', async () => {
     await create();
+    expect(byTestId('batch-list')).toBeNull(); // nothing until the first page arrived
     await flush({ items: [], nextCursor: null });
-    expect(byTestId('batch-list')).toBeNull();
+    expect(byTestId('batch-list-empty')).not.toBeNull();
+    expect(byTestId('batch-list')!.querySelector('a.btn')?.getAttribute('href')).toBe(
+      '/batches/new',
+    );
     expect(polling.active).toBe(0);
   });
 

@@ -65,10 +65,10 @@ export class BatchListComponent {
   protected readonly nextCursor = computed(() =>
     this.loading() ? null : (this.loaded()?.page.nextCursor ?? null),
   );
-  /** Hidden for an owner who never submitted a batch (and on page 1 only). */
-  protected readonly visible = computed(
-    () => this.query() !== null && (this.batches().length > 0 || this.hasPrevious()),
-  );
+  /** Shown once the first page arrived, empty or not: on a phone its "New batch" button is the
+   *  way to the batch form (the header has no room for that link there). */
+  protected readonly visible = computed(() => this.query() !== null && this.loaded() !== null);
+  protected readonly isEmpty = computed(() => !this.loading() && this.batches().length === 0);
 
   constructor() {
     toObservable(this.query)
