@@ -23,7 +23,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 
-from api import problems
+from api import openapi_batches, problems
 from core import job_types
 from core.settings import settings
 
@@ -38,6 +38,7 @@ def document(app: FastAPI) -> dict[str, Any]:
     owner_required = not settings.api_keys
     document_job_types(schema, owner_required=owner_required)
     document_owner_parameter(schema, owner_required=owner_required)
+    openapi_batches.document_batch_types(schema, owner_required=owner_required)
     return schema
 
 

@@ -29,6 +29,12 @@ _CREATED_LINKS = {
     "batchResults": {"operationId": "get_batch_results",
                      "parameters": {"batch_id": "$response.body#/id"},
                      "description": "Its results, one JSON line per item."},
+    "retryFailed": {"operationId": "retry_failed_batch",
+                    "parameters": {"batch_id": "$response.body#/id"},
+                    "description": "Queue its FAILED children again."},
+    "listBatches": {"operationId": "list_batches",
+                    "parameters": {"ownerId": "$response.body#/ownerId"},
+                    "description": "The owner's batches, newest first."},
 }
 
 
@@ -47,7 +53,7 @@ def _json(batch: Batch, *, status_code: int = 200, headers: dict[str, str] | Non
                400: _PROBLEM, 401: _PROBLEM, 403: _PROBLEM, 413: _PROBLEM, 415: _PROBLEM,
                422: _PROBLEM, 503: _PROBLEM},
 )
-def submit_batch(
+def create_batch(
     request: BatchCreate,
     key_owner: KeyOwnerDep,
     idempotency_key: Annotated[str | None, Header(min_length=1, max_length=128)] = None,

@@ -6,9 +6,10 @@ slice's message, so no task outlives the queue's visibility timeout, and other
 batches' children and single jobs get the worker in between.
 
 Steps of one slice:
-  1. take the ingestion lease on the meta item (conditional: expired or free), so one
-     reader writes children at a time; a duplicate message finding it held does nothing
-     (the holder's own message comes back if it dies: acks_late);
+  1. take the ingestion lease on the meta item (conditional: expired or free; renewed
+     at each checkpoint), so one reader writes children at a time; a message finding
+     it held looks again when it ends (a delayed message), so a dead reader is taken
+     over about a lease later;
   2. GET the object from the checkpoint's byte offset (a ranged GET), one record at a
      time (core.batches.parsing: bounded memory, whatever the file size);
   3. per ``CHUNK`` children: BatchWriteItem them (ids derived from batch + index, so a
@@ -88,6 +89,12 @@ def check_item(model: Any, record: parsing.Record, *, index: int) -> tuple[dict[
     return payload, None
 
 
+def lease_seconds() -> int:
+    """The reader's lease: renewed at every checkpoint (≤ CHUNK children apart), so
+    it only has to outlast one chunk's writes; a dead reader is taken over after it."""
+    return 30
+
+
 def run_slice(batch_id: str) -> str:
     """One slice of ingestion (see the module docstring); what happened, for the logs."""
     meta = table.get_meta(batch_id, consistent=True)
@@ -95,7 +102,7 @@ def run_slice(batch_id: str) -> str:
         return "nothing to do"
     token = uuid.uuid4().hex
     now = time.time()
-    lease = settings.batch_ingest_slice_seconds * 3 + 30
+    lease = lease_seconds()
     meta = table.update_meta(
         batch_id, expression="SET IngestToken = :t, IngestLeaseUntil = :until",
         condition="(attribute_not_exists(IngestLeaseUntil) OR IngestLeaseUntil < :now) "
@@ -103,7 +110,13 @@ def run_slice(batch_id: str) -> str:
         names={"#s": "Status"},
         values={":t": token, ":until": int(now + lease), ":now": int(now), ":running": "RUNNING"})
     if meta is None:
-        return "held by another reader"
+        # Another reader holds it (or held it, and died): look again once its lease
+        # ends, so a dead reader's work is taken over without waiting for the sweeper.
+        held = table.get_meta(batch_id, consistent=True) or {}
+        if held.get("Status") == "RUNNING" and not held.get("IngestDone"):
+            left = int(held.get("IngestLeaseUntil", 0)) - int(time.time())
+            sending.send_task(INGEST_TASK, batch_id, delay_seconds=max(1, min(900, left + 1)))
+        return "held by another reader; looking again when its lease ends"
     job_type = REGISTRY.get(meta["Type"])
     if job_type is None:
         raise RuntimeError(f"batch {batch_id}: job type {meta['Type']!r} is not registered here")
@@ -120,6 +133,11 @@ def _validate_all(batch_id: str, meta: dict[str, Any], model: Any, token: str) -
     count = 0
     try:
         for index, record in enumerate(items):
+            if index and not index % 5000 and table.update_meta(
+                    batch_id, expression="SET IngestLeaseUntil = :until",
+                    condition="IngestToken = :k",
+                    values={":until": int(time.time()) + lease_seconds(), ":k": token}) is None:
+                raise LeaseLost(f"batch {batch_id}: ingestion lease lost while validating")
             _, report = check_item(model, record, index=index)
             if report is not None:
                 count += 1
@@ -214,15 +232,16 @@ def _checkpoint(
         table.put_invalid(batch_id, invalid)
     total = ingested + len(chunk)
     expression = ("SET Ingested = :n, IngestOffset = :o, IngestLine = :l, IngestItems = :k, "
-                  "InvalidCount = :ic")
+                  "InvalidCount = :ic, IngestLeaseUntil = :until")
     values: dict[str, Any] = {":n": total, ":o": offset, ":l": line, ":k": seen,
-                              ":ic": invalid_count, ":t": token, ":running": "RUNNING"}
+                              ":ic": invalid_count, ":t": token, ":running": "RUNNING",
+                              ":until": int(time.time()) + lease_seconds()}
     if header is not None:
         expression += ", CsvHeader = :h"
         values[":h"] = header
     if done:
-        expression += ", IngestDone = :true, ItemsTotal = :n, IngestLeaseUntil = :zero"
-        values.update({":true": True, ":zero": 0})
+        expression += ", IngestDone = :true, ItemsTotal = :n"
+        values.update({":true": True, ":until": 0})
     meta = table.update_meta(batch_id, expression=expression,
                              condition="IngestToken = :t AND #s = :running",
                              names={"#s": "Status"}, values=values)

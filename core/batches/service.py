@@ -245,7 +245,7 @@ def _encode_cursor(key: dict[str, Any]) -> str:
 def _decode_cursor(cursor: str, owner_id: str) -> dict[str, Any]:
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if set(key) != {"BatchId", "Part", "OwnerId", "CreatedAt"} or not all(
+        if not isinstance(key, dict) or set(key) != {"BatchId", "Part", "OwnerId", "CreatedAt"} or not all(
                 isinstance(v, str) for v in key.values()):
             raise ValueError("unexpected cursor fields")
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:

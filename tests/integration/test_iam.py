@@ -397,8 +397,6 @@ def run_batch_flows(http: httpx.Client) -> dict[str, str]:
         "file": _batch(http, {"type": "sha256", "object": upload, "format": "jsonl"}),
         "retry": _batch(http, {"type": "simulate", "items": [
             {"failAttempts": 1 if i == 3 else 0} for i in range(12)]}),
-        "cancel": _batch(http, {"type": "simulate", "items": [
-            {"durationSeconds": 2} for _ in range(30)]}),
     }
 
 
@@ -410,8 +408,13 @@ def finish_batch_flows(http: httpx.Client, ids: dict[str, str]) -> None:
     assert http.post(f"/api/batches/{ids['retry']}/retry-failed").status_code == 200
     wait_for(lambda: http.get(f"/api/batches/{ids['retry']}").json()["status"] == "COMPLETED",
              timeout=120, what="the retried batch to end")
-    child = http.get(f"/api/batches/{ids['cancel']}/results").text.splitlines()[-1]
-    assert http.post(f"/api/jobs/{json.loads(child)['jobId']}/cancel").status_code == 200
+    ids["cancel"] = _batch(http, {"type": "simulate", "items": [
+        {"durationSeconds": 20, "steps": 40} for _ in range(30)]})
+    wait_for(lambda: http.get(f"/api/batches/{ids['cancel']}").json()["ingested"] == 30,
+             timeout=120, what="the batch to be read")
+    lines = http.get(f"/api/batches/{ids['cancel']}/results").text.splitlines()
+    child = json.loads(lines[-1])  # in a group the window has not sent yet: QUEUED
+    assert http.post(f"/api/jobs/{child['jobId']}/cancel").status_code == 200
     assert http.post(f"/api/batches/{ids['cancel']}/cancel").status_code == 200
     assert _batch_ended(http, ids["cancel"])["status"] == "CANCELLED"
     assert http.get("/api/batches", params={"ownerId": "iam"}).json()["items"]
