@@ -34,6 +34,7 @@ describe('AppComponent', () => {
     const links = Array.from(el.querySelectorAll('nav a')).map((a) => [a.textContent?.trim(), a.getAttribute('href')]);
     expect(links).toEqual([
       ['New job', '/new'],
+      ['New batch', '/batches/new'],
       ['My jobs', '/jobs'],
       ['Queues', '/queues'],
       ['Charts', '/charts'],

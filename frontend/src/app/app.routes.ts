@@ -21,6 +21,18 @@ export const routes: Routes = [
       import('./features/job-status/job-status.component').then((m) => m.JobStatusComponent),
   },
   {
+    path: 'batches/new',
+    title: 'New batch · BatchLab',
+    loadComponent: () =>
+      import('./features/batch-submission/batch-form.component').then((m) => m.BatchFormComponent),
+  },
+  {
+    path: 'batches/:id',
+    title: 'Batch · BatchLab',
+    loadComponent: () =>
+      import('./features/batch-status/batch-status.component').then((m) => m.BatchStatusComponent),
+  },
+  {
     path: 'queues',
     title: 'Queues · BatchLab',
     loadComponent: () =>

@@ -19,10 +19,15 @@ const CSV_TYPES = ['text/csv', 'application/csv', 'text/plain', 'application/vnd
 export class UploadApiService {
   private readonly http = inject(HttpClient);
 
-  upload(file: File, ownerId: string): Observable<UploadProgress> {
+  /** `contentType` overrides the browser's guess (a batch's JSON Lines file: it has none). */
+  upload(
+    file: File,
+    ownerId: string,
+    contentType: string | null = null,
+  ): Observable<UploadProgress> {
     const request: UploadRequest = {
       filename: file.name,
-      contentType: CSV_TYPES.includes(file.type) ? file.type : 'text/csv',
+      contentType: contentType ?? (CSV_TYPES.includes(file.type) ? file.type : 'text/csv'),
       size: file.size,
       ownerId,
     };

@@ -8,6 +8,7 @@ import { Component } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
 import { provideRouter, Router } from '@angular/router';
 import { RouterTestingHarness } from '@angular/router/testing';
+import { NEVER } from 'rxjs';
 
 import {
   JOB_TYPES,
@@ -18,6 +19,7 @@ import {
 } from '../../../testing/fixtures';
 import { problemInterceptor } from '../../core/interceptors/problem.interceptor';
 import { JobPage } from '../../core/models/job.model';
+import { BatchApiService } from '../../core/services/batch-api.service';
 import { OwnerService } from '../../core/services/owner.service';
 import { POLL_INTERVAL_MS } from '../../core/services/polling.service';
 import { FILTER_DEBOUNCE_MS, JobListComponent } from './job-list.component';
@@ -81,6 +83,8 @@ describe('JobListComponent', () => {
           { path: 'jobs/:id', component: JobPageStub },
         ]),
         { provide: POLL_INTERVAL_MS, useValue: INTERVAL },
+        // The batch list above the jobs has its own spec; here it stays silent.
+        { provide: BatchApiService, useValue: { listBatches: () => NEVER } },
       ],
     });
     httpMock = TestBed.inject(HttpTestingController);

@@ -36,6 +36,7 @@ import { ProgressBarComponent } from '../../shared/progress-bar/progress-bar.com
 import { formatDuration } from '../../shared/relative-time/relative-time';
 import { RelativeTimeComponent } from '../../shared/relative-time/relative-time.component';
 import { StatusBadgeComponent } from '../../shared/status-badge/status-badge.component';
+import { BatchListComponent } from '../batch-list/batch-list.component';
 import { BulkActionsComponent } from './bulk-actions.component';
 import {
   filterKey,
@@ -87,6 +88,7 @@ export const FILTER_DEBOUNCE_MS = 300;
     RelativeTimeComponent,
     CopyButtonComponent,
     BulkActionsComponent,
+    BatchListComponent,
   ],
   templateUrl: './job-list.component.html',
   styleUrl: './job-list.component.css',
