@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from core.devstack import wait_for
+
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,6 +51,11 @@ def _submit_empty_form(page) -> None:
     page.get_by_test_id("error-name").wait_for()
 
 
+def _submit_empty_batch(page) -> None:
+    page.get_by_test_id("submit-batch").click()
+    page.get_by_test_id("error-name").wait_for()
+
+
 PAGES = [
     AuditedPage("new job", "/new", "job-name"),
     AuditedPage("new job, errors shown", "/new", "job-name", then=_submit_empty_form),
@@ -60,6 +67,10 @@ PAGES = [
     AuditedPage("page not found", "/no/such/page", "not-found"),
     AuditedPage("charts", "/charts", "chart-counts"),
     AuditedPage("dead letters", "/dlq", "dlq-count"),
+    AuditedPage("new batch", "/batches/new", "batch-items"),
+    AuditedPage("new batch, errors shown", "/batches/new", "batch-items", then=_submit_empty_batch),
+    AuditedPage("batch", "/batches/{batch}", "failure-row"),
+    AuditedPage("my jobs with batches", "/jobs", "batch-row"),
 ]
 
 
@@ -77,11 +88,19 @@ def browser() -> Iterator:
 
 @pytest.fixture(scope="module")
 def audited(live) -> dict:
-    """An owner with one COMPLETED job, so the list and the status page have data."""
+    """An owner with one COMPLETED job and an ended batch with a failed child, so the
+    lists, the status page and the batch page have data."""
     owner = f"a11y-{uuid.uuid4().hex[:6]}"
     job = live.submit("sha256", {"text": "audit"}, owner=owner)
+    resp = live.http.post("/api/batches", json={
+        "name": "audit", "type": "simulate", "ownerId": owner,
+        "items": [{"durationSeconds": 0}, {"durationSeconds": 0, "failAttempts": 1}]})
+    assert resp.status_code == 202, resp.text
+    batch = resp.json()["id"]
     live.wait_terminal(job["id"])
-    return {"owner": owner, "job": job["id"]}
+    wait_for(lambda: live.http.get(f"/api/batches/{batch}").json()["status"] != "RUNNING",
+             timeout=60, what="the audit batch to end", every=0.2)
+    return {"owner": owner, "job": job["id"], "batch": batch}
 
 
 def _context(browser, viewport: str, owner: str):
@@ -112,7 +131,7 @@ def test_every_page_passes_axe_and_fits_the_screen(live, browser, audited, viewp
     problems: list[str] = []
     try:
         for audit in PAGES:
-            page.goto(live.api_url + audit.path.format(job=audited["job"]))
+            page.goto(live.api_url + audit.path.format(job=audited["job"], batch=audited["batch"]))
             page.get_by_test_id(audit.ready).first.wait_for()
             if audit.then is not None:
                 audit.then(page)
