@@ -26,7 +26,7 @@ import anyio.to_thread
 from fastapi import Depends, HTTPException
 from fastapi.security import APIKeyHeader
 
-from core.service import Enqueue, EnqueueMany
+from core.jobs.service import Enqueue, EnqueueMany
 from core.settings import settings
 
 _tasks: ModuleType | None = None

@@ -44,7 +44,7 @@ class BodySizeLimit:
                           detail="send the body as application/json", slug="unsupported-media-type")
             return
         # A batch carries up to 100 jobs; each job's payload is still held to
-        # max_bytes by the job model (core.job_types caps text fields).
+        # max_bytes by the job model (core.jobs.job_types caps text fields).
         # POST /api/batches carries up to batch_max_inline_items payloads (issue 14).
         path = scope["path"]
         batch = path.endswith(":batch") or path.rstrip("/") == "/api/batches"

@@ -13,7 +13,9 @@ from api import methods, openapi, problems, spa
 from api.limits import BodySizeLimit
 from api.observability import HttpMetrics
 from api.routes import batches, health, job_types, jobs, operations, ops, queues, uploads
-from core import aws, costs, metrics
+from core import aws
+from core.cost import costs
+from core.operations import metrics
 from core.settings import settings
 
 _NO_TELEMETRY = {"tracing": False, "metrics": False, "logs": False}

@@ -6,7 +6,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core import metrics
+from core.operations import metrics
 
 
 class HttpMetrics:

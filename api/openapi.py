@@ -2,7 +2,7 @@
 
 FastAPI documents ``JobCreate`` as it is validated: ``type`` any string,
 ``payload`` any object, ``ownerId`` optional, because the type's payload model is
-chosen at run time (core.service._validated). The document says what is really
+chosen at run time (core.jobs.service._validated). The document says what is really
 required instead, built from the job-type registry when the document is
 generated (types can be registered at import time):
 
@@ -24,7 +24,7 @@ from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 
 from api import openapi_batches, problems
-from core import job_types
+from core.jobs import job_types
 from core.settings import settings
 
 REF = "#/components/schemas/{model}"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from core import job_types
+from core.jobs import job_types
 from core.settings import settings
 
 REF = "#/components/schemas/{model}"

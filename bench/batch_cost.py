@@ -9,7 +9,7 @@ submits --items no-op jobs (simulate, durationSeconds 0) through POST /api/jobs:
 (100 per request); phase B one inline batch of --items no-op items. Each phase waits
 until every job/child finished and every meter caught up; its figures are the
 difference of two /api/cost snapshots (per-job class) divided by its jobs. DynamoDB
-units are computed from item sizes (core.capacity: what AWS bills).
+units are computed from item sizes (core.cost.capacity: what AWS bills).
 """
 
 from __future__ import annotations

@@ -170,7 +170,7 @@ def stack_pids(stack: Stack) -> dict[str, int]:
 
 
 def aws(stack: Stack | dict[str, str], service: str, *, pool: int = 10):
-    """A plain boto3 client for ``service`` on the stack's moto (no core.meter hooks);
+    """A plain boto3 client for ``service`` on the stack's moto (no core.cost.meter hooks);
     ``stack`` may also be its ``env`` dict (in a load process)."""
     env = stack if isinstance(stack, dict) else stack.env
     endpoint = (

@@ -7,7 +7,7 @@
 of that many KB, submitted one POST each (unbatched) then in POST /api/jobs:batch
 requests (batched, as many per request as the 1 MiB batch body allows), each job read
 once by GET /api/jobs/{id} when done (one status poll); prints per job the DynamoDB
-write and read units (computed from item sizes, core.capacity: what AWS bills), the S3
+write and read units (computed from item sizes, core.cost.capacity: what AWS bills), the S3
 requests and $ per million jobs (requests that carry a job; the idle fleet apart), in
 one table. Up to the inline body limit the jobs are sha256 over that much text (stored
 inline, in a data item or in S3 by size: README "Data model"); above it, a CSV of that
@@ -15,7 +15,7 @@ size is uploaded with its presigned PUT and a csv-summary job names it (README "
 inputs"), one upload per job.
 
 Method: a private stack (moto, API, 2 workers), every process metering its own
-AWS requests (core.meter: botocore hooks on every client plus kombu's async SQS
+AWS requests (core.cost.meter: botocore hooks on every client plus kombu's async SQS
 client) and flushing them each second; GET /api/cost sums them. After a
 warm-up, each phase submits --jobs no-op jobs (simulate, durationSeconds 0) and
 waits for all of them to finish and for every meter to be flushed; the phase's
@@ -40,7 +40,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.costs import DESIGN_MONTHLY, dollars  # noqa: E402
+from core.cost.costs import DESIGN_MONTHLY, dollars  # noqa: E402
 from core.devstack import Stack, wait_for  # noqa: E402
 from core.settings import settings  # noqa: E402
 
@@ -86,7 +86,7 @@ def per_job(before: dict, after: dict) -> dict:
     out = {
         "jobs": jobs,
         "sqsRequests": share(lambda k: k.startswith("sqs.")),
-        "snsRequests": share(lambda k: k.startswith("sns.Publish")),  # and PublishBatch, as core.costs
+        "snsRequests": share(lambda k: k.startswith("sns.Publish")),  # and PublishBatch, as core.cost.costs
         "dynamodbWriteRequests": share(lambda k: k.startswith("dynamodb.") and k.split(".")[1] in WRITES),
         "dynamodbReadRequests": share(lambda k: k.startswith("dynamodb.") and k.split(".")[1] not in WRITES
                                       and not k.endswith(":meter")),

@@ -64,7 +64,7 @@ def now_iso() -> str:
 
 
 def job_item(job_id: str) -> dict:
-    """The item core.store.put_job writes for BODY, marshalled by hand (no core.store import:
+    """The item core.jobs.store.put_job writes for BODY, marshalled by hand (no core.jobs.store import:
     it would hook boto3 with the product's request meter)."""
     created = now_iso()
     return {
@@ -113,7 +113,7 @@ def raw_factory(env: dict[str, str], queue_url: str, template: str):
                 Item=job_item(str(uuid.uuid4())),
                 ConditionExpression="attribute_not_exists(JobId)",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                ReturnConsumedCapacity="TOTAL",  # the API's meter asks for it (core.meter)
+                ReturnConsumedCapacity="TOTAL",  # the API's meter asks for it (core.cost.meter)
             )
             sqs.send_message(QueueUrl=queue_url, MessageBody=template)
 

@@ -72,7 +72,7 @@ def raw_factory(env: dict[str, str], ids: list[str]):
                 TableName=bl.TABLE,
                 Key={"JobId": {"S": rnd.choice(ids)}},
                 ConsistentRead=False,
-                ReturnConsumedCapacity="TOTAL",  # the API's meter asks for it (core.meter)
+                ReturnConsumedCapacity="TOTAL",  # the API's meter asks for it (core.cost.meter)
             )
             if "Item" not in resp:
                 raise RuntimeError("item not found")

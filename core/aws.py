@@ -14,10 +14,10 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from core import meter
+from core.cost import meter
 from core.settings import settings
 
-# Count every AWS request made from this process, kombu's included (core.meter).
+# Count every AWS request made from this process, kombu's included (core.cost.meter).
 meter.install()
 
 _lock = threading.Lock()

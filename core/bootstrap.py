@@ -13,11 +13,11 @@ import sys
 from botocore.exceptions import BotoCoreError, ClientError
 from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_fixed
 
-from core import costs
 from core.aws import client
-from core.objects import ensure_bucket
+from core.cost import costs
 from core.queues import ensure_queues, queue_urls
 from core.settings import settings
+from core.storage.objects import ensure_bucket
 
 log = logging.getLogger("batchlab.bootstrap")
 
@@ -37,7 +37,7 @@ def _table_spec() -> dict:
 
 
 def _owner_index() -> dict:
-    # KEYS_ONLY: see core.listing for why.
+    # KEYS_ONLY: see core.jobs.listing for why.
     return {
         "IndexName": settings.owner_index_name,
         "KeySchema": [
@@ -50,7 +50,7 @@ def _owner_index() -> dict:
 
 def ensure_meters_table() -> None:
     """The small table where each process writes its AWS request counts per minute
-    (core.costs): key (Day, Slot), so a report Queries only its window's minutes."""
+    (core.cost.costs): key (Day, Slot), so a report Queries only its window's minutes."""
     ddb = client("dynamodb")
     try:
         table = ddb.describe_table(TableName=settings.meters_table_name)["Table"]

@@ -26,10 +26,10 @@ class Settings(BaseSettings):
     owner_index_name: str = "OwnerCreatedAt"
     job_ttl_hours: float = Field(default=6.0, gt=0)
 
-    # S3: payloads and results too large for DynamoDB, and uploads (core/objects.py).
+    # S3: payloads and results too large for DynamoDB, and uploads (core/storage/objects.py).
     # Bucket names are global on AWS: set a unique one there.
     bucket_name: str = "batchlab-data"
-    # Uploads (core/uploads.py): a client PUTs its file straight to S3 with a presigned
+    # Uploads (core/storage/uploads.py): a client PUTs its file straight to S3 with a presigned
     # URL; above the threshold it gets a multipart plan (parts of upload_part_bytes, S3's
     # minimum is 5 MiB), which browsers and flaky links finish more reliably than one
     # long PUT. The size the client announces is signed into each URL (Content-Length).
@@ -42,7 +42,7 @@ class Settings(BaseSettings):
         "application/x-ndjson", "application/jsonl",  # batch inputs (issue 14)
     ]
     # A payload or result larger than this (compact UTF-8 JSON) goes to S3, a smaller
-    # one that does not fit the job's hot item to a data item (core/jobdata.py: 8 KB
+    # one that does not fit the job's hot item to a data item (core/jobs/jobdata.py: 8 KB
     # is where S3's PUT + GET cost less than DynamoDB's per-KB write and read).
     s3_threshold_bytes: int = Field(default=8 * 1024, ge=0, le=300 * 1024)
     # The largest result a job may have (in S3); above it the job ends FAILED, saying so.
@@ -104,7 +104,7 @@ class Settings(BaseSettings):
     # API
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     max_batch_body_bytes: int = Field(default=1024 * 1024, ge=1024)
-    # The largest a new job's DynamoDB item may be (core/item_size.py): DynamoDB's
+    # The largest a new job's DynamoDB item may be (core/storage/item_size.py): DynamoDB's
     # 400 KB limit less 64 KiB kept for the job's own status writes (history entries,
     # LastError, timestamps over up to 20 attempts). A larger job is a 413.
     max_job_item_bytes: int = Field(default=400 * 1024 - 64 * 1024, ge=1024, le=400 * 1024)
@@ -136,11 +136,11 @@ class Settings(BaseSettings):
     shutdown_grace_seconds: float = Field(default=25.0, ge=0)
     frontend_dist: str = "frontend/dist/batchlab/browser"
     flower_url: str = "http://127.0.0.1:5555"
-    # /api/queues: job counts come from a capped, cached Scan (see core/stats.py).
+    # /api/queues: job counts come from a capped, cached Scan (see core/operations/stats.py).
     stats_cache_seconds: float = Field(default=5.0, ge=0)
     stats_max_items: int = Field(default=10_000, ge=100)
     # A tenant's own counts: one Query on the owner index plus BatchGetItem (≤ 100 keys
-    # each) of its newest jobs, capped here (see core/stats.py for the read cost).
+    # each) of its newest jobs, capped here (see core/operations/stats.py for the read cost).
     owner_stats_max_items: int = Field(default=1_000, ge=100, le=100_000)
     # GET /api/jobs with a filter on status, type or name: jobs read (0.5 RRU each) per
     # request at most; a page that did not fill by then comes back short with a cursor.
@@ -169,7 +169,7 @@ class Settings(BaseSettings):
     meters_table_name: str = "BatchLabMeters"
     meter_flush_seconds: float = Field(default=10.0, ge=0)  # 0 = never write meters
     # Which DynamoDB capacity units /api/cost prices: "computed" from item sizes
-    # (core.capacity), "reported" by the backend, or "auto": reported by AWS itself,
+    # (core.cost.capacity), "reported" by the backend, or "auto": reported by AWS itself,
     # computed elsewhere (moto reports a flat 1.0 / 0.5 whatever the size).
     meter_units: Literal["auto", "reported", "computed"] = "auto"
     # The window GET /api/cost covers by default (s); at most a day (the meters' TTL).

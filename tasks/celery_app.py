@@ -5,7 +5,8 @@ import logging
 from celery import Celery, bootsteps
 from celery.signals import worker_init, worker_process_init
 
-from core import costs, dlq, metrics
+from core.cost import costs
+from core.operations import dlq, metrics
 from core.settings import settings
 from tasks import event_queues, events_sqs
 from tasks.shutdown import GiveBackOnShutdown

@@ -29,15 +29,16 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from core import jobdata, metrics, store
 from core.aws import client
+from core.cost.meter import meter
 from core.errors import DataMissing, ResultNotStored
-from core.job import Job
-from core.job_types import REGISTRY, HandlerError, JobCancelled
-from core.meter import meter
+from core.jobs import jobdata, store
+from core.jobs.job import Job
+from core.jobs.job_types import REGISTRY, HandlerError, JobCancelled
+from core.jobs.status import TERMINAL, JobStatus
+from core.operations import metrics
 from core.queues import queue_urls
 from core.settings import settings
-from core.status import TERMINAL, JobStatus
 
 log = logging.getLogger("batchlab.worker")
 

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import RedirectResponse, StreamingResponse
 
 from api.deps import KeyOwnerDep
-from core import service as job_service
 from core.batches import service
 from core.batches.model import Batch, BatchCreate, BatchPage
-from core.job import OWNER_PATTERN
+from core.jobs import service as job_service
+from core.jobs.job import OWNER_PATTERN
 from core.settings import settings
 
 router = APIRouter(prefix="/batches", tags=["batches"])

@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from core import health
+from core.operations import health
 
 router = APIRouter(tags=["health"])
 

@@ -7,8 +7,8 @@ New job form needs them before its user has typed a key.
 
 from fastapi import APIRouter
 
-from core import service
-from core.job import JobTypeInfo
+from core.jobs import service
+from core.jobs.job import JobTypeInfo
 
 router = APIRouter(prefix="/job-types", tags=["job-types"])
 

@@ -11,9 +11,9 @@ from fastapi.responses import JSONResponse, RedirectResponse
 
 from api.deps import EnqueueDep, EnqueueManyDep, KeyOwnerDep
 from api.problems import PROBLEM_JSON, describe, named, problem_body
-from core import service
-from core.job import OWNER_PATTERN, BatchItem, BatchResult, Job, JobBatch, JobCreate, JobPage
-from core.listing import JobFilter
+from core.jobs import service
+from core.jobs.job import OWNER_PATTERN, BatchItem, BatchResult, Job, JobBatch, JobCreate, JobPage
+from core.jobs.listing import JobFilter
 from core.settings import settings
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])

@@ -10,8 +10,8 @@ from fastapi import APIRouter, HTTPException, Query, Response
 
 from api.deps import CallerDep, EnqueueDep, EnqueueManyDep, KeyOwnerDep
 from api.routes.jobs import job_response
-from core import service
-from core.job import Job
+from core.jobs import service
+from core.jobs.job import Job
 from core.operations import bulk, charts, retry
 from core.operations.models import BulkRequest, BulkResult, ChartMinute, Charts
 from core.settings import settings

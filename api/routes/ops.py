@@ -11,7 +11,8 @@ from fastapi import APIRouter, Query, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from api.deps import OPERATOR_ONLY, OperatorDep
-from core import costs, metrics
+from core.cost import costs
+from core.operations import metrics
 
 router = APIRouter()
 

@@ -9,9 +9,9 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from api.deps import OPERATOR_ONLY, CallerDep, OperatorDep
-from core import dlq, stats
 from core.errors import NoDeadLetter
-from core.job import Redrive
+from core.jobs.job import Redrive
+from core.operations import dlq, stats
 from core.operations.models import DeadLetter, DeadLetterList
 
 log = logging.getLogger("batchlab.api")

@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 
 from api.deps import KeyOwnerDep
-from core import service, uploads
-from core.uploads import UploadComplete, UploadCreate, UploadDone, UploadPlan
+from core.jobs import service
+from core.storage import uploads
+from core.storage.uploads import UploadComplete, UploadCreate, UploadDone, UploadPlan
 
 router = APIRouter(prefix="/uploads", tags=["uploads"])
 

@@ -1,9 +1,9 @@
 """A batch's children: ordinary jobs of the batch's type in the Jobs table.
 
-A child's hot item is a job's (core.hot) with ``BatchId`` and ``BatchIndex``, and its
+A child's hot item is a job's (core.jobs.hot) with ``BatchId`` and ``BatchIndex``, and its
 owner under ``BatchOwnerId`` instead of ``OwnerId``: it is in no owner index, so "My
 jobs" and a tenant's /api/queues counts never read 50,000 children (the batch is
-listed instead). Children are written 25 per BatchWriteItem (core.store.put_jobs)
+listed instead). Children are written 25 per BatchWriteItem (core.jobs.store.put_jobs)
 and sent 10 per SendMessageBatch, a group at a time, by the feeding window
 (core.batches.counting). Unlike a single job, a child is stored *before* its message
 is sent: the window sends only groups already written, and the sweeper re-sends a
@@ -15,9 +15,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from core import jobdata, objects, store
 from core.batches import layout, sending
-from core.hot import new_hot_item
+from core.jobs import jobdata, store
+from core.jobs.hot import new_hot_item
+from core.storage import objects
 
 CHILD_ATTRIBUTES = "JobId, BatchIndex, #s, LastError, Attempts, ResultIn, #r, ResultBytes"
 CHILD_NAMES = {"#s": "Status", "#r": "Result"}
@@ -67,7 +68,7 @@ def send_ids(ids: list[str]) -> None:
 def get_children(batch_id: str, indexes: list[int]) -> list[dict[str, Any]]:
     """The hot items of the children at ``indexes`` (BatchGetItem, 100 per request), in
     index order; a child not written (yet) is left out."""
-    from core.listing import batch_get  # one BatchGetItem helper for the whole project
+    from core.jobs.listing import batch_get  # one BatchGetItem helper for the whole project
 
     keys = [{"JobId": {"S": layout.child_id(batch_id, i)}} for i in indexes]
     items, _ = batch_get(keys, projection=CHILD_ATTRIBUTES, names=CHILD_NAMES)
@@ -76,7 +77,7 @@ def get_children(batch_id: str, indexes: list[int]) -> list[dict[str, Any]]:
 
 def get_full_children(batch_id: str, indexes: list[int]) -> list[dict[str, Any]]:
     """Whole hot items (for results and repairs), in index order."""
-    from core.listing import batch_get
+    from core.jobs.listing import batch_get
 
     keys = [{"JobId": {"S": layout.child_id(batch_id, i)}} for i in indexes]
     names = {"#s": "Status", "#r": "Result", "#n": "Name", "#t": "Type"}

@@ -4,7 +4,7 @@ Steps, each idempotent, so any of them may run again after a crash or a duplicat
 delivery and change nothing the first run did:
 
 1. **count** (:func:`child_finished`): right after the child's conditional terminal
-   write succeeded (core.transitions calls it), and again whenever a duplicate
+   write succeeded (core.jobs.transitions calls it), and again whenever a duplicate
    delivery finds the child terminal, ``ADD <C|F|X> :{index}`` on the group's
    counter item. A number set holds an index once, so a repeat never counts twice,
    and the repeat on redelivery heals a crash between the two writes.
@@ -130,6 +130,6 @@ def maybe_finish(batch_id: str, meta: dict[str, Any]) -> None:
 
 
 def _now() -> str:
-    from core.hot import now_iso
+    from core.jobs.hot import now_iso
 
     return now_iso()

@@ -35,10 +35,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from core import objects, store
 from core.batches import children, counting, layout, parsing, sending, table
-from core.job_types import REGISTRY
+from core.jobs import store
+from core.jobs.job_types import REGISTRY
 from core.settings import settings
+from core.storage import objects
 
 log = logging.getLogger("batchlab.batches")
 

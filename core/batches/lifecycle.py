@@ -8,7 +8,7 @@
   webhook task. A cancelled batch gets its file and ResultsKey the same way.
 * **cancel** (:func:`cancel_children`): after the API marked the batch CANCELLED,
   every child not yet finished is cancelled with its own conditional write (which
-  counts it: core.transitions → counting); unsent groups are never sent (the window
+  counts it: core.jobs.transitions → counting); unsent groups are never sent (the window
   only fills a RUNNING batch); running children stop at their next is_cancelled().
 * **retry-failed** (:func:`retry_failed`): per group with FAILED children: take the
   group's roll-up back (once, conditional on its tally), requeue each failed child (FAILED → QUEUED,
@@ -29,13 +29,14 @@ import logging
 import time
 from typing import Any
 
-from core import objects, store
 from core.batches import children, counting, layout, sending, table
 from core.batches.model import ENDED, BatchStatus
-from core.hot import now_iso
-from core.job_types import REGISTRY
+from core.jobs import store
+from core.jobs.hot import now_iso
+from core.jobs.job_types import REGISTRY
+from core.jobs.status import TERMINAL, JobStatus
 from core.settings import settings
-from core.status import TERMINAL, JobStatus
+from core.storage import objects
 
 log = logging.getLogger("batchlab.batches")
 
@@ -136,7 +137,7 @@ def settle_group(batch_id: str, group: int, *, ingested: int, cancel: bool) -> l
         if status in TERMINAL:
             counting.child_finished({**item, "BatchId": {"S": batch_id}})
         elif cancel:
-            store.cancel_job(item["JobId"]["S"])  # counts it (core.transitions)
+            store.cancel_job(item["JobId"]["S"])  # counts it (core.jobs.transitions)
         elif status == JobStatus.QUEUED:
             queued.append(item["JobId"]["S"])
     counter = table.get_counters(batch_id, [group]).get(group)
@@ -180,7 +181,7 @@ def retry_failed(batch_id: str) -> str:
 
 
 def _requeue(job_id: str, attempts: int) -> bool:
-    from core.transitions import requeue_batch_child
+    from core.jobs.transitions import requeue_batch_child
 
     return requeue_batch_child(job_id, max_attempts=attempts).ok
 

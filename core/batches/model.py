@@ -9,8 +9,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
-from core.job import OWNER_PATTERN
-from core.uploads import KEY_PATTERN
+from core.jobs.job import OWNER_PATTERN
+from core.storage.uploads import KEY_PATTERN
 
 
 class BatchStatus(str, Enum):

@@ -22,7 +22,6 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from core import objects, uploads
 from core.batches import children, counting, layout, lifecycle, progress, sending, table
 from core.batches.ingest import INGEST_TASK
 from core.batches.model import (
@@ -48,10 +47,11 @@ from core.errors import (
     InvalidRequest,
     UnknownJobType,
 )
-from core.hot import encode_json, now_iso
-from core.job_types import REGISTRY
-from core.service import resolve_owner
+from core.jobs.hot import encode_json, now_iso
+from core.jobs.job_types import REGISTRY
+from core.jobs.service import resolve_owner
 from core.settings import settings
+from core.storage import objects, uploads
 
 _IDEMPOTENCY_NAMESPACE = uuid.UUID("a7c2f9e4-5b1d-4e8a-9c3f-2d6e8b0a4f17")
 

@@ -25,7 +25,7 @@ from botocore.exceptions import ClientError
 
 from core.aws import client
 from core.batches import layout
-from core.hot import marshal, unmarshal
+from core.jobs.hot import marshal, unmarshal
 from core.settings import settings
 
 Raw = dict[str, Any]

@@ -8,12 +8,12 @@ and at most ``bulk_max_examined`` jobs are read to find them; ``capped`` says
 that more may match. Each acted job's history gets an entry noted "bulk cancel"
 or "bulk retry".
 
-Which jobs: the filter's (core.listing.JobFilter) intersected with the statuses
+Which jobs: the filter's (core.jobs.listing.JobFilter) intersected with the statuses
 the action applies to (cancel: QUEUED, PROCESSING; retry: FAILED, CANCELLED, not
 dead-lettered). A tenant's filter is its own jobs (its key's owner); an operator
 names an owner, or none for every owner's jobs (a Scan, capped the same way).
 
-Cost: finding N jobs reads as a filtered list does (core.listing: ~0.51 RRU per job
+Cost: finding N jobs reads as a filtered list does (core.jobs.listing: ~0.51 RRU per job
 examined through the owner index; a Scan reads every item it passes); acting is one
 conditional UpdateItem per job (1 WRU; the hot item is < 1 KB), and for a retry one
 SendMessageBatch per 10 jobs, after the writes (see core.operations.retry).
@@ -26,11 +26,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
-from core import listing, transitions
 from core.errors import BulkCountChanged, InvalidField
+from core.jobs import listing, transitions
+from core.jobs.status import JobStatus
 from core.operations.retry import requeue, undo_requeue
 from core.settings import settings
-from core.status import JobStatus
 
 log = logging.getLogger("batchlab.operations")
 

@@ -3,7 +3,7 @@
 No per-job write (issue 15): each process aggregates in memory, per minute, owner and
 type, what its workers saw (a first start's queue wait; a COMPLETED or FAILED write's
 count and run time) and :func:`take` hands the current minute's aggregate to the
-meter's own flush (core.costs.flush: one PutItem per process per minute slot, every
+meter's own flush (core.cost.costs.flush: one PutItem per process per minute slot, every
 ``meter_flush_seconds``), which stores it beside the request counts as ``Charts``.
 An API process also samples the jobs queue's depth once a minute there (one
 GetQueueAttributes per minute). As with the request counts, what a process saw after
@@ -120,7 +120,7 @@ def record_item(raw: dict[str, Any], *, started: bool = False) -> None:
     """Record from an unmarshalled hot item just written: a first start's queue wait,
     or a terminal COMPLETED/FAILED write. Never raises (charts are no reason to fail
     a job)."""
-    from core.hot import times_of  # here: core.hot's import chain reaches the store
+    from core.jobs.hot import times_of  # here: core.jobs.hot's import chain reaches the store
 
     try:
         times = times_of(raw)
@@ -183,7 +183,7 @@ _cache: dict[int, tuple[float, list[dict[str, Any]]]] = {}
 
 def _window(minutes: int) -> list[dict[str, Any]]:
     """The window's meter items that carry charts (Minute, Charts), cached briefly."""
-    from core import costs  # here: costs imports this module for its flush
+    from core.cost import costs  # here: costs imports this module for its flush
 
     now = time.monotonic()
     with _cache_lock:

@@ -9,8 +9,8 @@ from pydantic import ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from core.errors import InvalidField
-from core.job import OWNER_PATTERN, _Camel
-from core.listing import JobFilter
+from core.jobs.job import OWNER_PATTERN, _Camel
+from core.jobs.listing import JobFilter
 
 
 class BulkFilter(_Camel):

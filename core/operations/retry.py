@@ -27,12 +27,12 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from core import jobdata, service, store, transitions
 from core.errors import BackendUnavailable, JobConflict, JobNotFound
-from core.job import Job, JobCreate
-from core.job_types import REGISTRY
+from core.jobs import jobdata, service, store, transitions
+from core.jobs.job import Job, JobCreate
+from core.jobs.job_types import REGISTRY
+from core.jobs.status import TERMINAL, JobStatus
 from core.settings import settings
-from core.status import TERMINAL, JobStatus
 
 log = logging.getLogger("batchlab.operations")
 

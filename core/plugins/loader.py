@@ -1,7 +1,7 @@
 """Import the modules that register a team's own job types (issue 16).
 
 A team keeps its types in its own package and registers them with
-``core.job_types.job_type``; BatchLab imports that package at start-up, so the API
+``core.jobs.job_types.job_type``; BatchLab imports that package at start-up, so the API
 (validation, the OpenAPI document, ``/api/job-types``) and the workers (the handlers)
 see the same registry and nobody edits ``core/``. Two ways to name the modules:
 
@@ -10,7 +10,7 @@ see the same registry and nobody edits ``core/``. Two ways to name the modules:
 - the entry-point group ``batchlab.job_types`` of an installed distribution, e.g. in its
   pyproject.toml ``[project.entry-points."batchlab.job_types"] acme = "acme.jobs"``.
 
-``core.job_types`` calls :func:`load_job_modules` once its built-ins are registered, so
+``core.jobs.job_types`` calls :func:`load_job_modules` once its built-ins are registered, so
 every process that imports it (uvicorn, ``celery -A tasks worker``, tools) loads them
 the same way. A module that does not import stops the process with
 :class:`JobModuleError`, naming the module and where it was named: a worker that
@@ -38,7 +38,7 @@ class JobModuleError(RuntimeError):
 
 
 def _registry_size() -> int:
-    from core.job_types import REGISTRY  # noqa: PLC0415 - core.job_types imports this module
+    from core.jobs.job_types import REGISTRY  # noqa: PLC0415 - core.jobs.job_types imports this module
 
     return len(REGISTRY)
 
@@ -48,7 +48,7 @@ _loaded: set[str] = set()
 
 def _importing(target: str) -> bool:
     """Whether ``target``'s module is being imported right now: it imported
-    core.job_types first (e.g. a test importing it), and registers once that returns."""
+    core.jobs.job_types first (e.g. a test importing it), and registers once that returns."""
     module = sys.modules.get(target.split(":")[0])
     return bool(getattr(getattr(module, "__spec__", None), "_initializing", False))
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.job_types import job_type
+from core.jobs.job_types import job_type
 
 CENT = Decimal("0.01")
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.job_types import HandlerError, JobCancelled, JobContext, job_type
+from core.jobs.job_types import HandlerError, JobCancelled, JobContext, job_type
 
 SEGMENT = 100_000  # numbers sieved between two progress reports / cancellation checks
 

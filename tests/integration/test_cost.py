@@ -1,8 +1,8 @@
 """/api/cost counts every process (Flower and the bootstrap included), per job apart from
 the idle fleet, over a window (issue 13).
 
-moto's request recorder sees every request each process sends; the meters (core.meter,
-flushed per minute by core.costs) must add up to the same counts, service by service.
+moto's request recorder sees every request each process sends; the meters (core.cost.meter,
+flushed per minute by core.cost.costs) must add up to the same counts, service by service.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from core.devstack import ROOT, Stack, wait_for
-from core.item_size import item_size
+from core.storage.item_size import item_size
 from tests.conftest import Live
 
 BUDGET = 100_000
@@ -184,8 +184,8 @@ def test_an_idempotent_replay_of_a_stored_but_unsent_job_gets_it_run(ilive, owne
     key = uuid.uuid4().hex
     # The job stored without its message: what an API killed between the two calls left.
     stored_id = in_stack(ilive, """import sys
-from core import service
-from core.job import JobCreate
+from core.jobs import service
+from core.jobs.job import JobCreate
 job, _ = service.submit_job(request=JobCreate.model_validate_json(sys.argv[1]),
                             enqueue=lambda job_id: None, idempotency_key=sys.argv[2])
 print(job.id)""", json.dumps(body), key)

@@ -1,7 +1,7 @@
 """Issue 13: a small hot item; payloads and results out of line.
 
 Its own stack with a small result limit (2 MB), so a result over every limit is cheap
-to make, and short long polls. Sizes are computed with core.item_size (the function
+to make, and short long polls. Sizes are computed with core.storage.item_size (the function
 the meter uses) on the raw items boto3 reads back from moto.
 """
 
@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from core.devstack import ROOT, Stack, wait_for
-from core.item_size import item_size
+from core.storage.item_size import item_size
 from tests.conftest import Live
 
 MAX_RESULT = 2_000_000
@@ -50,9 +50,9 @@ def raw_item(live: Live, key: str) -> dict | None:
 # it makes (operation, table or bucket, keys) and the size of every item it reads.
 RECORD = """
 import json, sys
-from core import service
+from core.jobs import service
 from core.aws import client
-from core.item_size import item_size
+from core.storage.item_size import item_size
 calls = []
 def before(params, model, **kw):
     calls.append({"op": model.name, "table": params.get("TableName"),

@@ -288,7 +288,8 @@ def test_bad_bulk_requests_are_422_naming_the_field(ops, body, field):
 
 DEAD_LETTER = """
 import json, sys, uuid
-from core import dlq, store
+from core.jobs import store
+from core.operations import dlq
 from core.aws import client
 from core.queues import queue_urls
 from tasks.jobs import RUN_JOB

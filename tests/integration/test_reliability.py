@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from core.devstack import Stack, wait_for
-from core.dlq import job_id_of
+from core.operations.dlq import job_id_of
 from tests.conftest import Live
 
 FAST = {

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core.batches import counting, layout, parsing, progress
-from core.job_types import SimulatePayload
+from core.jobs.job_types import SimulatePayload
 
 
 class Trickle(io.BytesIO):

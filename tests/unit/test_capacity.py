@@ -1,12 +1,12 @@
-"""Capacity units from item sizes (core.capacity, core.meter_units), against hand-computed cases."""
+"""Capacity units from item sizes (core.cost.capacity, core.cost.meter_units), against hand-computed cases."""
 
 from __future__ import annotations
 
 import pytest
 
-from core import capacity, meter_classes, meter_units
-from core.item_size import item_size
+from core.cost import capacity, meter_classes, meter_units
 from core.settings import settings
+from core.storage.item_size import item_size
 
 OWNER = capacity.Index("OwnerCreatedAt", ("OwnerId", "CreatedAt"))
 

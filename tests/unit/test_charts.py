@@ -1,12 +1,12 @@
 """core/operations/charts.py: log buckets, percentiles, and the per-minute hand-over to
-the meter's flush; core.hot.times_of: the times the API shows on a job."""
+the meter's flush; core.jobs.hot.times_of: the times the API shows on a job."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
 
-from core.hot import times_of
+from core.jobs.hot import times_of
 from core.operations import charts
 
 

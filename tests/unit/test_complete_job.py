@@ -1,13 +1,13 @@
-"""core.store.complete_job never lets a result that cannot be stored pass as COMPLETED,
-and core.jobdata.place puts a result where its size says (issue 13)."""
+"""core.jobs.store.complete_job never lets a result that cannot be stored pass as COMPLETED,
+and core.jobs.jobdata.place puts a result where its size says (issue 13)."""
 
 from __future__ import annotations
 
 import pytest
 from botocore.exceptions import ClientError
 
-from core import jobdata, store, transitions
 from core.errors import ResultNotStored
+from core.jobs import jobdata, store, transitions
 from core.settings import settings
 
 

@@ -68,7 +68,7 @@ def test_compose_builds_the_one_dockerfile():
     for name in ("bootstrap", "api", "worker", "flower"):
         assert services[name]["build"] == {"context": ".", "dockerfile": "Dockerfile"}, name
         assert services[name]["image"] == "batchlab:local"
-    # core.objects needs S3 (the bootstrap creates the bucket).
+    # core.storage.objects needs S3 (the bootstrap creates the bucket).
     assert set(services["localstack"]["environment"]["SERVICES"].split(",")) >= {
         "sqs", "sns", "dynamodb", "s3"}
 

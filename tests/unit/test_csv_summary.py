@@ -7,8 +7,8 @@ import io
 import pytest
 from pydantic import ValidationError
 
-from core import job_types
-from core.job_types import REGISTRY, CsvPayload, HandlerError, NullContext, summarise_csv
+from core.jobs import job_types
+from core.jobs.job_types import REGISTRY, CsvPayload, HandlerError, NullContext, summarise_csv
 
 
 def summary(text: str) -> dict:

@@ -18,9 +18,9 @@ from typing import Any
 from cfnlint.decode import cfn_yaml
 
 from core import bootstrap
-from core.objects import lifecycle_days
 from core.queues import DLQ_RETENTION_SECONDS
 from core.settings import Settings
+from core.storage.objects import lifecycle_days
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "deploy" / "cloudformation" / "batchlab.yaml"

@@ -299,7 +299,7 @@ def test_events_fan_out_through_sns_to_a_reused_queue_without_an_event_loop(aws)
 
 
 def test_flower_deletes_the_events_of_one_receive_with_one_batch_request(aws):
-    from core import meter
+    from core.cost import meter
 
     meter.install()  # counts this process's AWS requests by operation
     sqs, _ = aws

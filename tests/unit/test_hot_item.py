@@ -1,11 +1,11 @@
-"""core/hot.py: the hot item stays under 1 KB whatever the payload, result and error."""
+"""core/jobs/hot.py: the hot item stays under 1 KB whatever the payload, result and error."""
 
 from __future__ import annotations
 
-from core import hot, store
-from core.item_size import item_size
-from core.status import JobStatus
-from core.transitions import completed_size
+from core.jobs import hot, store
+from core.jobs.status import JobStatus
+from core.jobs.transitions import completed_size
+from core.storage.item_size import item_size
 
 LONGEST = {"owner_id": "o" * 64, "name": "n" * 100, "request_hash": b"h" * 16}
 

@@ -1,4 +1,4 @@
-"""core.item_size against DynamoDB's documented rules and known sizes."""
+"""core.storage.item_size against DynamoDB's documented rules and known sizes."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import pytest
 from boto3.dynamodb.types import TypeSerializer
 
-from core.item_size import MAX_ITEM_BYTES, item_size, number_size, value_size
+from core.storage.item_size import MAX_ITEM_BYTES, item_size, number_size, value_size
 
 _ser = TypeSerializer()
 

@@ -10,15 +10,15 @@ from importlib.metadata import EntryPoint
 
 import pytest
 
-from core import job_types
 from core.devstack import ROOT
+from core.jobs import job_types
 from core.plugins import loader
 from core.plugins.loader import ENTRY_POINT_GROUP, JobModuleError, load_job_modules
 from core.settings import Settings
 
 TYPES = textwrap.dedent("""
     from pydantic import BaseModel
-    from core.job_types import job_type
+    from core.jobs.job_types import job_type
 
     class P(BaseModel):
         n: int

@@ -5,7 +5,7 @@ import hashlib
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from core.job_types import REGISTRY, HandlerError, JobCancelled, NullContext, job_type
+from core.jobs.job_types import REGISTRY, HandlerError, JobCancelled, NullContext, job_type
 
 
 def run(name, payload, ctx=None):

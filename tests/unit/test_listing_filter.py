@@ -1,4 +1,4 @@
-"""core/listing.py's JobFilter: API input to a filter, matching, and what binds a cursor."""
+"""core/jobs/listing.py's JobFilter: API input to a filter, matching, and what binds a cursor."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from core.errors import InvalidCursor, InvalidField
-from core.listing import JobFilter, _decode_cursor, _encode_cursor
-from core.status import JobStatus
+from core.jobs.listing import JobFilter, _decode_cursor, _encode_cursor
+from core.jobs.status import JobStatus
 
 RAW = {"OwnerId": "alice", "Status": "FAILED", "Type": "sha256", "Name": "Nightly Report",
        "CreatedAt": "2026-11-29T12:00:00.000000Z"}

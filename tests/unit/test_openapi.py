@@ -8,8 +8,8 @@ from pydantic import BaseModel, Field
 
 from api import openapi
 from api.main import create_app
-from core import job_types
-from core.job_types import job_type
+from core.jobs import job_types
+from core.jobs.job_types import job_type
 from core.settings import settings
 
 

@@ -4,7 +4,14 @@ import itertools
 
 import pytest
 
-from core.status import TERMINAL, TRANSITIONS, InvalidTransition, JobStatus, advance, can_advance
+from core.jobs.status import (
+    TERMINAL,
+    TRANSITIONS,
+    InvalidTransition,
+    JobStatus,
+    advance,
+    can_advance,
+)
 
 LEGAL = {
     (JobStatus.QUEUED, JobStatus.PROCESSING),

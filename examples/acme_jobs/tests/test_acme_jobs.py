@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 import acme_jobs  # noqa: F401 - registers the types
-from core.job_types import REGISTRY, HandlerError, JobCancelled, NullContext
+from core.jobs.job_types import REGISTRY, HandlerError, JobCancelled, NullContext
 
 
 class Recording(NullContext):

@@ -1,4 +1,4 @@
-"""Status changes of the hot item (core/hot.py), each one conditional write.
+"""Status changes of the hot item (core/jobs/hot.py), each one conditional write.
 
 Every change goes through :func:`_transition`: it checks the move with the pure
 state machine first, then writes it with a conditional UpdateItem on the old
@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 
 from core.aws import client
 from core.errors import ResultNotStored
-from core.hot import (
+from core.jobs.hot import (
     HISTORY_KEEP,
     error_room,
     history_entry,
@@ -29,10 +29,10 @@ from core.hot import (
     truncate_utf8,
     unmarshal,
 )
-from core.item_size import MAX_ITEM_BYTES, item_size
+from core.jobs.status import TERMINAL, JobStatus, advance
 from core.operations import charts
 from core.settings import settings
-from core.status import TERMINAL, JobStatus, advance
+from core.storage.item_size import MAX_ITEM_BYTES, item_size
 
 
 def _is_conditional_failure(exc: ClientError) -> bool:
@@ -253,7 +253,7 @@ def complete_job(
 ) -> TransitionResult:
     """PROCESSING (this attempt) → COMPLETED, referencing its result.
 
-    ``result_values`` come from core.jobdata.place (the result inline, or where it
+    ``result_values`` come from core.jobs.jobdata.place (the result inline, or where it
     was written, which the caller did first). ``item`` is the job's item as this
     attempt started it (start_job's answer). The item's size after the update is
     checked first, so a result that cannot fit raises ResultNotStored before

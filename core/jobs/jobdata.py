@@ -3,11 +3,11 @@
 Each is kept in one of three places, chosen by its size as compact UTF-8 JSON:
 
 * **inline** in the hot item (``Payload`` / ``Result``), when it is so small that
-  the hot item still ends under 1 KB (core/hot.py): no extra request at all;
+  the hot item still ends under 1 KB (core/jobs/hot.py): no extra request at all;
 * a **data item** in the Jobs table, key ``<JobId>#payload`` / ``<JobId>#result#<attempt>``
   (no OwnerId or CreatedAt, so the KEYS_ONLY owner index stays sparse and the job
   list never sees it), up to ``s3_threshold_bytes``: ``Data`` (S) + ``ExpiresAt``;
-* **S3** above that (core/objects.py, ``jobs/<JobId>/payload.json`` and
+* **S3** above that (core/storage/objects.py, ``jobs/<JobId>/payload.json`` and
   ``jobs/<JobId>/result-<attempt>.json``), up to ``max_result_bytes`` for a result.
 
 Why 8 KB: a data item of P KB costs ceil(P) WRU to write ($0.625 per million) and
@@ -32,12 +32,12 @@ from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 
-from core import objects
 from core.aws import client
 from core.errors import DataMissing, ResultNotStored
-from core.hot import HOT_ITEM_MAX, encode_json, fits_inline
+from core.jobs.hot import HOT_ITEM_MAX, encode_json, fits_inline
+from core.jobs.transitions import TransitionResult, complete_job, completed_size
 from core.settings import settings
-from core.transitions import TransitionResult, complete_job, completed_size
+from core.storage import objects
 
 Part = Literal["payload", "result"]
 
@@ -65,7 +65,7 @@ def place(
     *, job_id: str, part: Part, value: Any, inline: bool, attempt: int | None = None
 ) -> Placed:
     """Decide where ``value`` goes. ``inline``: the caller found it fits the hot item
-    (:func:`core.hot.fits_inline`, or the exact size at completion)."""
+    (:func:`core.jobs.hot.fits_inline`, or the exact size at completion)."""
     encoded = encode_json(value)
     attr = "Payload" if part == "payload" else "Result"
     if inline:

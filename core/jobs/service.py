@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from core import jobdata, listing, metrics, objects, store, uploads
+from core.cost.meter import meter
 from core.errors import (
     BackendUnavailable,
     IdempotencyMismatch,
@@ -24,12 +24,14 @@ from core.errors import (
     OwnerMismatch,
     UnknownJobType,
 )
-from core.item_size import item_size
-from core.job import Job, JobCreate, JobPage, JobTypeInfo
-from core.job_types import REGISTRY, JobType
-from core.meter import meter
+from core.jobs import jobdata, listing, store
+from core.jobs.job import Job, JobCreate, JobPage, JobTypeInfo
+from core.jobs.job_types import REGISTRY, JobType
+from core.jobs.status import TERMINAL, JobStatus
+from core.operations import metrics
 from core.settings import settings
-from core.status import TERMINAL, JobStatus
+from core.storage import objects, uploads
+from core.storage.item_size import item_size
 
 log = logging.getLogger("batchlab.service")
 
@@ -192,7 +194,7 @@ def list_jobs(
     *, owner_id: str | None = None, status: JobStatus | None = None, limit: int,
     cursor: str | None, flt: listing.JobFilter | None = None,
 ) -> JobPage:
-    """One owner's jobs: ``flt`` (core.listing), or just an owner and a status."""
+    """One owner's jobs: ``flt`` (core.jobs.listing), or just an owner and a status."""
     if flt is None:
         if owner_id is None:
             raise MissingOwner()

@@ -1,11 +1,11 @@
 """The capacity units AWS would bill for a DynamoDB call, computed from item sizes. Pure.
 
 moto reports a flat 1.0 write unit per write and 0.5 read unit per read, whatever the
-size (issue 13), so the meter (core.meter) computes what AWS would charge from the items
+size (issue 13), so the meter (core.cost.meter) computes what AWS would charge from the items
 the call carries, following the DynamoDB Developer Guide ("Capacity unit consumption"):
 
 * **Writes** (PutItem, UpdateItem, DeleteItem): 1 WRU per started KB (1,024 bytes) of the
-  larger of the item before and after the write (core.item_size for the sizes), at least 1.
+  larger of the item before and after the write (core.storage.item_size for the sizes), at least 1.
   A conditional write whose condition fails still costs: the size of the existing item
   (returned by ``ReturnValuesOnConditionCheckFailure=ALL_OLD``), or 1 if there is none.
 * **Index writes**: a write that adds or removes an entry of a global secondary index
@@ -36,7 +36,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from core.item_size import AttributeValue, item_size
+from core.storage.item_size import AttributeValue, item_size
 
 WRITE_UNIT_BYTES = 1024
 READ_UNIT_BYTES = 4096

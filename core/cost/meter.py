@@ -10,16 +10,16 @@ Hooks:
     pycurl, not botocore's send): ``AsyncSQSConnection.make_request`` counts, and
     ``_on_list_ready`` reads a ReceiveMessage's messages.
 
-Each request is put in one of two **cost classes** (:func:`core.meter_classes.classify`):
+Each request is put in one of two **cost classes** (:func:`core.cost.meter_classes.classify`):
 ``job`` (caused by submitting and running jobs) or ``fixed`` (what the fleet costs
 whether or not jobs run: empty long polls, heartbeats, control traffic, meter writes,
 set-up calls). DynamoDB calls add their capacity units twice: as the backend reported
-them (``ConsumedCapacity``) and as computed from the items' sizes (core.capacity,
-:mod:`core.meter_units`); the *billed* units are the computed ones unless the endpoint
+them (``ConsumedCapacity``) and as computed from the items' sizes (core.cost.capacity,
+:mod:`core.cost.meter_units`); the *billed* units are the computed ones unless the endpoint
 is AWS itself (``BATCHLAB_METER_UNITS``).
 
 Counts feed Prometheus (``batchlab_aws_requests_total``) and a snapshot that
-:mod:`core.costs` writes per minute and aggregates across processes.
+:mod:`core.cost.costs` writes per minute and aggregates across processes.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from urllib.parse import urlparse
 
 import boto3.session
 
-from core import meter_classes, meter_units
+from core.cost import meter_classes, meter_units
 from core.settings import settings
 
 _CAPACITY_OPS = {
@@ -107,7 +107,7 @@ def meter() -> Meter:
     return found
 
 
-# The meter's own writes (core.costs) are marked, so reports can show them apart.
+# The meter's own writes (core.cost.costs) are marked, so reports can show them apart.
 METER_TABLE_MARK = "batchlab-meter"
 _PARAMS = "batchlab-params"
 

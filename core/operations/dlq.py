@@ -1,7 +1,7 @@
 """Dead-letter queue: mark its jobs FAILED, and move its messages back (redrive).
 
-    python -m core.dlq redrive [--max N]
-    python -m core.dlq reconcile
+    python -m core.operations.dlq redrive [--max N]
+    python -m core.operations.dlq reconcile
 
 SQS moves a message to the DLQ when it was received maxReceiveCount times
 without being deleted: its job keeps killing workers, or it sat in the prefetch
@@ -27,9 +27,9 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from core import listing, store
 from core.aws import client
-from core.hot import unmarshal
+from core.jobs import listing, store
+from core.jobs.hot import unmarshal
 from core.queues import queue_urls
 from core.settings import settings
 

@@ -38,7 +38,7 @@ TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
     ),
     JobStatus.COMPLETED: frozenset(),
     # Back to QUEUED by a redrive (dead-lettered) or a retry (POST .../retry, issue 15);
-    # core/transitions.py says which FAILED job may take which.
+    # core/jobs/transitions.py says which FAILED job may take which.
     JobStatus.FAILED: frozenset({JobStatus.QUEUED}),
     JobStatus.CANCELLED: frozenset({JobStatus.QUEUED}),
 }

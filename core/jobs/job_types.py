@@ -75,7 +75,7 @@ class JobType:
     handler: Callable[..., dict[str, Any]]
     max_attempts: int
     wants_context: bool
-    # Payload fields naming an uploaded object (core.uploads.check_reference at submit).
+    # Payload fields naming an uploaded object (core.storage.uploads.check_reference at submit).
     uploads: tuple[str, ...] = ()
 
     def run(self, payload: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
@@ -310,7 +310,7 @@ def summarise_csv(
 def csv_summary(payload: CsvPayload, ctx: JobContext) -> dict[str, Any]:
     if payload.csv is not None:
         return summarise_csv(io.StringIO(payload.csv, newline=""), ctx)
-    from core import objects  # noqa: PLC0415 - only the upload path needs S3 (and boto3)
+    from core.storage import objects  # noqa: PLC0415 - only the upload path needs S3 (and boto3)
 
     body, size = objects.open_sized_stream(payload.object)
     if body is None:

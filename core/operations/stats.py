@@ -16,7 +16,7 @@ cost one read) and capped (the answer then says ``truncated``):
   ≤ ~515 RCU at the default cap of 1,000. A Scan filtered on OwnerId would be billed
   for the whole table (every tenant's items) on every refresh, ~500× more at the
   seed's scale, and capping it would miscount. Projecting Status into the index
-  would make every status transition an index write too (core/listing.py).
+  would make every status transition an index write too (core/jobs/listing.py).
 """
 
 from __future__ import annotations
@@ -27,11 +27,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from core.aws import client
-from core.job import _Camel
-from core.listing import batch_get, owner_index_query
+from core.jobs.job import _Camel
+from core.jobs.listing import batch_get, owner_index_query
+from core.jobs.status import JobStatus
 from core.queues import queue_depths
 from core.settings import settings
-from core.status import JobStatus
 
 WINDOW_SECONDS = 60
 
@@ -75,7 +75,7 @@ def _count_jobs() -> tuple[dict[str, int], int, int, bool]:
     params: dict[str, Any] = {
         "TableName": settings.table_name,
         "ProjectionExpression": "#s, FinishedAt",
-        # Jobs only: the table also holds payload/result data items (core/jobdata.py).
+        # Jobs only: the table also holds payload/result data items (core/jobs/jobdata.py).
         "FilterExpression": "attribute_exists(#s)",
         "ExpressionAttributeNames": {"#s": "Status"},
     }

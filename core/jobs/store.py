@@ -1,7 +1,7 @@
 """DynamoDB access for jobs: the hot item's writes and reads (plain keyword-only functions).
 
-The hot item's shape is in core/hot.py, where payloads and results live in
-core/jobdata.py, and its status changes in core/transitions.py (re-exported here,
+The hot item's shape is in core/jobs/hot.py, where payloads and results live in
+core/jobs/jobdata.py, and its status changes in core/jobs/transitions.py (re-exported here,
 so callers keep using ``store.start_job`` etc.).
 """
 
@@ -15,15 +15,13 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from core import jobdata, objects
 from core.aws import client
 from core.errors import JobNotFound, JobTooLarge
-from core.hot import encode_json, marshal, new_hot_item, now_iso, times_of, unmarshal
-from core.item_size import MAX_ITEM_BYTES, item_size
-from core.job import HistoryEntry, Job, JobSummary
-from core.settings import settings
-from core.status import JobStatus
-from core.transitions import (  # noqa: F401 - re-exported: the store's public surface
+from core.jobs import jobdata
+from core.jobs.hot import encode_json, marshal, new_hot_item, now_iso, times_of, unmarshal
+from core.jobs.job import HistoryEntry, Job, JobSummary
+from core.jobs.status import JobStatus
+from core.jobs.transitions import (  # noqa: F401 - re-exported: the store's public surface
     TransitionResult,
     cancel_job,
     complete_job,
@@ -34,11 +32,14 @@ from core.transitions import (  # noqa: F401 - re-exported: the store's public s
     retry_job,
     start_job,
 )
-from core.transitions import is_validation_error as _is_validation_error
+from core.jobs.transitions import is_validation_error as _is_validation_error
+from core.settings import settings
+from core.storage import objects
+from core.storage.item_size import MAX_ITEM_BYTES, item_size
 
 log = logging.getLogger("batchlab.store")
 
-# Old names, kept for the modules that import them (core/listing.py).
+# Old names, kept for the modules that import them (core/jobs/listing.py).
 _marshal, _unmarshal = marshal, unmarshal
 __all__ = ["encode_json", "now_iso"]
 
@@ -74,7 +75,7 @@ def job_from_item(
 ) -> Job:
     """The job of a hot item. The payload comes with it only when it is inline (else
     ``payloadBytes`` says how large it is, and GET /api/jobs/{id}/payload reads it);
-    ``result``/``result_url`` are what the caller read or signed (core.service)."""
+    ``result``/``result_url`` are what the caller read or signed (core.jobs.service)."""
     raw = _unmarshal(item)
     return Job(
         **_summary_fields(raw),
@@ -127,7 +128,7 @@ def new_job(
     rerun_of: str | None = None,
 ) -> NewJob:
     """A new QUEUED job's hot item and where its payload goes (inline if the hot item
-    has room for it, else a data item or S3: core/jobdata.py)."""
+    has room for it, else a data item or S3: core/jobs/jobdata.py)."""
     fields = dict(job_id=job_id, owner_id=owner_id, name=name, type_=type_,
                   max_attempts=max_attempts, request_hash=request_hash, rerun_of=rerun_of)
     bare = new_hot_item(**fields, payload_values={})

@@ -5,12 +5,12 @@ size before and after) and every eventually consistent read 0.5 RRU per started
 4 KB, so this item is kept under 1 KB whatever the payload and result (issue 13):
 status, attempts, lease, timestamps, progress, a bounded error, the last
 ``HISTORY_KEEP`` transitions plus their count, and small references to where the
-payload and result live (core/jobdata.py). Its attributes (PascalCase):
+payload and result live (core/jobs/jobdata.py). Its attributes (PascalCase):
 
 ==================  =====================================================
 JobId, OwnerId      key; OwnerId + CreatedAt feed the KEYS_ONLY owner index
 Name, Type          as submitted (Name ≤ 100 characters)
-Status, Attempts,   the state machine (core/status.py) and its attempt token
+Status, Attempts,   the state machine (core/jobs/status.py) and its attempt token
 MaxAttempts
 CreatedAt,          ISO 8601 UTC timestamps (StartedAt: the latest attempt's start)
 StartedAt,
@@ -45,11 +45,11 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from core.item_size import item_size
+from core.jobs.status import JobStatus
 from core.settings import settings
-from core.status import JobStatus
+from core.storage.item_size import item_size
 
-# What the hot item may take at most (bytes, core.item_size): under 1 KB, so each
+# What the hot item may take at most (bytes, core.storage.item_size): under 1 KB, so each
 # write of it costs 1 WRU and each read 0.5 RRU (docs/PERFORMANCE.md has the sums).
 HOT_ITEM_MAX = 1000
 HISTORY_KEEP = 4  # QUEUED, PROCESSING, COMPLETED fit; a retried job keeps its last four

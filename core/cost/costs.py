@@ -1,6 +1,6 @@
 """What jobs cost and what the idle fleet costs, over a window, across every process.
 
-Each process counts its own AWS requests (core.meter: by call and cost class, plus
+Each process counts its own AWS requests (core.cost.meter: by call and cost class, plus
 DynamoDB capacity units reported and computed) and, every ``meter_flush_seconds``,
 writes what it counted during the current minute to the meters table: one item per
 process per minute (``Day`` = UTC date, ``Slot`` = minute + process), rewritten at
@@ -38,8 +38,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import Field
 
 from core.aws import client
-from core.job import _Camel
-from core.meter import CLASSES, meter
+from core.cost.meter import CLASSES, meter
+from core.jobs.job import _Camel
 from core.operations import charts
 from core.queues import queue_depths
 from core.settings import settings

@@ -32,11 +32,11 @@ from typing import Any, Literal
 
 from core.aws import client
 from core.errors import InvalidCursor, InvalidField
-from core.hot import marshal, unmarshal
-from core.job import JobPage
+from core.jobs.hot import marshal, unmarshal
+from core.jobs.job import JobPage
+from core.jobs.status import JobStatus
+from core.jobs.store import summary_from_item
 from core.settings import settings
-from core.status import JobStatus
-from core.store import summary_from_item
 
 SUMMARY_ATTRIBUTES = (
     "JobId, OwnerId, #n, #t, #s, CreatedAt, StartedAt, FirstStartMs, FinishedAt, "
@@ -116,7 +116,7 @@ class JobFilter:
 
 
 def _utc_iso(value: datetime | None, name: str) -> str | None:
-    """``value`` as CreatedAt is written (core.hot.now_iso: UTC, microseconds, "Z"), so
+    """``value`` as CreatedAt is written (core.jobs.hot.now_iso: UTC, microseconds, "Z"), so
     strings compare as times; a time without a zone is taken as UTC."""
     if value is None:
         return None
@@ -162,7 +162,7 @@ def _decode_cursor(cursor: str, flt: JobFilter) -> dict[str, Any]:
 
 def owner_index_query(owner_id: str) -> dict[str, Any]:
     """Query parameters for one owner's JobIds, newest first, from the KEYS_ONLY index
-    (the job list here, a tenant's counts in core.stats)."""
+    (the job list here, a tenant's counts in core.operations.stats)."""
     return {
         "TableName": settings.table_name,
         "IndexName": settings.owner_index_name,
@@ -288,7 +288,7 @@ def all_matches(
     params: dict[str, Any] = {
         "TableName": settings.table_name,
         "ProjectionExpression": SUMMARY_ATTRIBUTES,
-        # Jobs only: the table also holds payload/result data items (core/jobdata.py).
+        # Jobs only: the table also holds payload/result data items (core/jobs/jobdata.py).
         "FilterExpression": "attribute_exists(#s)",
         "ExpressionAttributeNames": _SUMMARY_NAMES,
     }

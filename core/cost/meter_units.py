@@ -1,8 +1,8 @@
 """A DynamoDB call's capacity units, reported and computed, from its parameters and answer.
 
-core.meter calls :func:`units` after each DynamoDB call; core.capacity holds the
+core.cost.meter calls :func:`units` after each DynamoDB call; core.cost.capacity holds the
 rules. The sizes of items before an update or delete come from :data:`sizes`, a
-per-process cache of the last size seen per item (see core.capacity for what it is
+per-process cache of the last size seen per item (see core.cost.capacity for what it is
 fed and the approximations).
 """
 
@@ -14,9 +14,9 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from core import capacity
-from core.item_size import item_size
+from core.cost import capacity
 from core.settings import settings
+from core.storage.item_size import item_size
 
 Item = dict[str, Any]
 _CACHE_ITEMS = 10_000

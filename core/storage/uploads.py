@@ -22,10 +22,10 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
-from core import objects
 from core.errors import InvalidPayload, InvalidUploadParts, UploadNotFound, UploadTooLarge
-from core.job import OWNER_PATTERN
+from core.jobs.job import OWNER_PATTERN
 from core.settings import settings
+from core.storage import objects
 
 # S3's upload ids are URL-safe tokens; anything else is no upload of ours (404 or 422,
 # never a request S3 or moto might choke on).

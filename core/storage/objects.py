@@ -20,7 +20,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from core.aws import client
-from core.meter import meter
+from core.cost.meter import meter
 from core.settings import settings
 
 JOBS_PREFIX = "jobs/"
@@ -88,7 +88,7 @@ def presigned_put(
     """A URL that PUTs ``key``. With ``content_length`` the length is a signed header,
     so S3 refuses a body of any other size (the size the API agreed to)."""
     # The client's PUT never goes through a process's meter: count it when handed out
-    # (core.costs prices it as an S3 PUT request).
+    # (core.cost.costs prices it as an S3 PUT request).
     meter().count("s3", "PutObject:presigned", "job")
     params: dict[str, Any] = {"Bucket": bucket(), "Key": key, "ContentType": content_type}
     if content_length is not None:
@@ -98,7 +98,7 @@ def presigned_put(
     )
 
 
-# Multipart uploads (core/uploads.py): create, one presigned URL per part, complete.
+# Multipart uploads (core/storage/uploads.py): create, one presigned URL per part, complete.
 
 
 def create_multipart(key: str, *, content_type: str) -> str:

@@ -20,7 +20,7 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 
-from core import meter
+from core.cost import meter
 from core.settings import settings
 
 HTTP_REQUESTS = Counter(

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from core.status import JobStatus
+from core.jobs.status import JobStatus
 
 OWNER_PATTERN = r"^[A-Za-z0-9._@-]+$"
 
@@ -18,7 +18,7 @@ class _Camel(BaseModel):
 
 
 class JobCreate(_Camel):
-    """What POST /api/jobs takes. Validated in two steps (core.service._validated):
+    """What POST /api/jobs takes. Validated in two steps (core.jobs.service._validated):
     this model, then the type's payload model; the OpenAPI document describes both
     at once, one schema per registered type (api/openapi.py)."""
 
@@ -65,7 +65,7 @@ class JobSummary(_Camel):
 
 class Job(JobSummary):
     """A job as GET /api/jobs/{id} returns it. Payload and result live out of line
-    when they are not tiny (core/jobdata.py):
+    when they are not tiny (core/jobs/jobdata.py):
 
     * ``payload``: present when it is kept in the job's own item; otherwise null,
       ``payloadBytes`` gives its size and GET /api/jobs/{id}/payload returns it;

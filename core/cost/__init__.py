@@ -1,0 +1,1 @@
+"""The request meter and what it costs: capacity units, request classes, prices."""

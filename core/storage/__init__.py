@@ -1,0 +1,1 @@
+"""Where bytes live: DynamoDB item sizes, the S3 bucket, presigned uploads."""
