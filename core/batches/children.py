@@ -16,8 +16,10 @@ import json
 from typing import Any
 
 from core.batches import layout, sending
+from core.dynamo import batch_get_items
 from core.jobs import jobdata, store
 from core.jobs.hot import new_hot_item
+from core.settings import settings
 from core.storage import objects
 
 CHILD_ATTRIBUTES = "JobId, BatchIndex, #s, LastError, Attempts, ResultIn, #r, ResultBytes"
@@ -68,22 +70,18 @@ def send_ids(ids: list[str]) -> None:
 def get_children(batch_id: str, indexes: list[int]) -> list[dict[str, Any]]:
     """The hot items of the children at ``indexes`` (BatchGetItem, 100 per request), in
     index order; a child not written (yet) is left out."""
-    from core.jobs.listing import batch_get  # one BatchGetItem helper for the whole project
-
     keys = [{"JobId": {"S": layout.child_id(batch_id, i)}} for i in indexes]
-    items, _ = batch_get(keys, projection=CHILD_ATTRIBUTES, names=CHILD_NAMES)
+    items, _ = batch_get_items(settings.table_name, keys, projection=CHILD_ATTRIBUTES, names=CHILD_NAMES)
     return sorted(items, key=lambda item: int(item["BatchIndex"]["N"]))
 
 
 def get_full_children(batch_id: str, indexes: list[int]) -> list[dict[str, Any]]:
     """Whole hot items (for results and repairs), in index order."""
-    from core.jobs.listing import batch_get
-
     keys = [{"JobId": {"S": layout.child_id(batch_id, i)}} for i in indexes]
     names = {"#s": "Status", "#r": "Result", "#n": "Name", "#t": "Type"}
     projection = ("JobId, BatchId, BatchIndex, BatchOwnerId, #n, #t, #s, LastError, Attempts, "
                   "MaxAttempts, ResultIn, #r, ResultBytes, CreatedAt, StartedAt, FinishedAt")
-    items, _ = batch_get(keys, projection=projection, names=names)
+    items, _ = batch_get_items(settings.table_name, keys, projection=projection, names=names)
     return sorted(items, key=lambda item: int(item["BatchIndex"]["N"]))
 
 

@@ -11,8 +11,6 @@ sent children (≤ the window: a BatchGetItem, one UpdateItem and one counter AD
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import time
 import uuid
@@ -37,6 +35,7 @@ from core.batches.model import (
     InvalidReport,
 )
 from core.batches.parsing import format_of, validate
+from core.dynamo import decode_cursor, encode_cursor
 from core.errors import (
     BackendUnavailable,
     BatchConflict,
@@ -239,18 +238,11 @@ def get(batch_id: str, *, owner_id: str | None = None) -> Batch:
     return view(_own_meta(batch_id, owner_id), detailed=True)
 
 
-def _encode_cursor(key: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
-
-
 def _decode_cursor(cursor: str, owner_id: str) -> dict[str, Any]:
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(key, dict) or set(key) != {"BatchId", "Part", "OwnerId", "CreatedAt"} or not all(
-                isinstance(v, str) for v in key.values()):
-            raise ValueError("unexpected cursor fields")
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise InvalidCursor("the cursor is not one this API returned") from exc
+    key = decode_cursor(cursor)
+    if not isinstance(key, dict) or set(key) != {"BatchId", "Part", "OwnerId", "CreatedAt"} or not all(
+            isinstance(v, str) for v in key.values()):
+        raise InvalidCursor("the cursor is not one this API returned")
     if key["OwnerId"] != owner_id:
         raise InvalidCursor("the cursor belongs to another owner's listing")
     return key
@@ -263,7 +255,7 @@ def list_batches(*, owner_id: str, limit: int, cursor: str | None) -> BatchPage:
     metas = table.get_metas(ids) if ids else {}
     items = [BatchSummary(**view(metas[i]).model_dump(exclude={"failures", "results_url"}))
              for i in ids if i in metas]
-    return BatchPage(items=items, next_cursor=_encode_cursor(last) if last else None)
+    return BatchPage(items=items, next_cursor=encode_cursor(last) if last else None)
 
 
 # --- acting ----------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from botocore.exceptions import ClientError
 
 from core.aws import client
 from core.batches import layout
+from core.dynamo import batch_get_items
 from core.jobs.hot import marshal, unmarshal
 from core.settings import settings
 
@@ -112,21 +113,8 @@ def uncount_failed(batch_id: str, *, index: int) -> None:
 def get_counters(batch_id: str, groups: list[int]) -> dict[int, Raw]:
     """The counters of ``groups`` (one BatchGetItem per 100); a group none of whose
     children has finished has none."""
-    found: dict[int, Raw] = {}
-    for start in range(0, len(groups), 100):
-        request: dict[str, Any] = {_table(): {
-            "Keys": [layout.counter_key(batch_id, g) for g in groups[start:start + 100]]}}
-        for attempt in range(5):
-            if attempt:
-                time.sleep(0.05 * 2**attempt)
-            resp = client("dynamodb").batch_get_item(RequestItems=request)
-            for item in resp["Responses"].get(_table(), []):
-                raw = unmarshal(item)
-                found[layout.group_from_part(raw["Part"])] = raw
-            request = resp.get("UnprocessedKeys") or {}
-            if not request:
-                break
-    return found
+    items, _ = batch_get_items(_table(), [layout.counter_key(batch_id, g) for g in groups])
+    return {layout.group_from_part(raw["Part"]): raw for raw in map(unmarshal, items)}
 
 
 def all_counters(batch_id: str, *, with_failures: bool = False) -> dict[int, Raw]:
@@ -271,21 +259,8 @@ def query_owner(owner_id: str, *, limit: int, start: Raw | None) -> tuple[list[s
 
 
 def get_metas(batch_ids: list[str]) -> dict[str, Raw]:
-    found: dict[str, Raw] = {}
-    for start in range(0, len(batch_ids), 100):
-        request: dict[str, Any] = {_table(): {
-            "Keys": [layout.meta_key(b) for b in batch_ids[start:start + 100]]}}
-        for attempt in range(5):
-            if attempt:
-                time.sleep(0.05 * 2**attempt)
-            resp = client("dynamodb").batch_get_item(RequestItems=request)
-            for item in resp["Responses"].get(_table(), []):
-                raw = unmarshal(item)
-                found[raw["BatchId"]] = raw
-            request = resp.get("UnprocessedKeys") or {}
-            if not request:
-                break
-    return found
+    items, _ = batch_get_items(_table(), [layout.meta_key(b) for b in batch_ids])
+    return {raw["BatchId"]: raw for raw in map(unmarshal, items)}
 
 
 def set_group_size(batch_id: str, group: int, size: int) -> None:

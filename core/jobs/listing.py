@@ -20,17 +20,15 @@ Access pattern (README "Finding jobs" states the read cost):
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from core.aws import client
+from core.dynamo import batch_get_items, decode_cursor, encode_cursor
 from core.errors import InvalidCursor, InvalidField
 from core.jobs.hot import marshal, unmarshal
 from core.jobs.job import JobPage
@@ -132,21 +130,18 @@ def _utc_iso(value: datetime | None, name: str) -> str | None:
 
 
 def _encode_cursor(key: dict[str, Any], flt: JobFilter) -> str:
-    body = {"k": {k: key[k]["S"] for k in _KEY_FIELDS}, "f": flt.fingerprint()}
-    raw = json.dumps(body, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return encode_cursor({"k": {k: key[k]["S"] for k in _KEY_FIELDS}, "f": flt.fingerprint()})
 
 
 def _decode_cursor(cursor: str, flt: JobFilter) -> dict[str, Any]:
+    body = decode_cursor(cursor)
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        body = json.loads(raw)
         key = body["k"]
         if not isinstance(body.get("f"), str) or set(key) != set(_KEY_FIELDS) or not all(
             isinstance(v, str) for v in key.values()
         ):
             raise ValueError("unexpected cursor fields")
-    except (binascii.Error, ValueError, UnicodeDecodeError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError) as exc:
         raise InvalidCursor("the cursor is not one this API returned") from exc
     if key["OwnerId"] != flt.owner_id:
         raise InvalidCursor("the cursor belongs to another owner's listing")
@@ -196,26 +191,10 @@ def _filtered_index_query(flt: JobFilter) -> dict[str, Any]:
 def batch_get(
     keys: list[dict[str, Any]], *, projection: str, names: dict[str, str]
 ) -> tuple[list[dict[str, Any]], bool]:
-    """BatchGetItem ``projection`` of ``keys`` ({"JobId": ...}), 100 per request, asking
-    again for unprocessed keys with backoff (throttled); True if some stayed unread."""
-    items: list[dict[str, Any]] = []
-    for start in range(0, len(keys), 100):
-        request: dict[str, Any] = {settings.table_name: {
-            "Keys": [{"JobId": k["JobId"]} for k in keys[start:start + 100]],
-            "ProjectionExpression": projection,
-            "ExpressionAttributeNames": names,
-        }}
-        for attempt in range(4):
-            if attempt:
-                time.sleep(0.05 * 2**attempt)  # back off before asking for the unprocessed keys
-            resp = client("dynamodb").batch_get_item(RequestItems=request)
-            items.extend(resp["Responses"].get(settings.table_name, []))
-            request = resp.get("UnprocessedKeys") or {}
-            if not request:
-                break
-        if request:
-            return items, True
-    return items, False
+    """BatchGetItem ``projection`` of jobs ``keys`` ({"JobId": ...}, other attributes
+    ignored); True if some stayed unread (core.dynamo.batch_get_items)."""
+    return batch_get_items(settings.table_name, [{"JobId": k["JobId"]} for k in keys],
+                           projection=projection, names=names)
 
 
 @dataclass
