@@ -64,17 +64,6 @@ def cli(live, batchlab) -> Callable[..., Result]:
     return lambda *args, **kw: batchlab("--api", live.api_url, *args, **kw)
 
 
-def needs(url: str, path: str, *, param: str | None = None) -> None:
-    """Skip until the endpoint (or GET query parameter) exists: issues 14 and 15 land on
-    other branches. These tests passed with each merged in (h14-core, h15-api), and run
-    once they are."""
-    paths = httpx.get(f"{url}/openapi.json", timeout=30).json()["paths"]
-    if path not in paths:
-        pytest.skip(f"the API has no {path} yet")
-    if param and param not in {p["name"] for p in paths[path]["get"].get("parameters", [])}:
-        pytest.skip(f"GET {path} has no {param} parameter yet")
-
-
 @pytest.fixture(scope="module")
 def keyed(stack: Stack) -> Iterator[str]:
     env = {"BATCHLAB_API_KEYS": json.dumps({TENANT_KEY: f"cli-{RUN}"}),
@@ -203,7 +192,6 @@ def test_bootstrap_runs_core_bootstrap(batchlab, stack):
 
 
 def test_jobs_filters_by_type_name_and_status(cli, live, owner):
-    needs(live.api_url, "/api/jobs", param="type")
     a = live.submit("sha256", {"text": "x"}, owner=owner)
     b = live.submit("text-stats", {"text": "x"}, owner=owner)
     for job in (a, b):
@@ -221,7 +209,6 @@ def test_jobs_filters_by_type_name_and_status(cli, live, owner):
 
 
 def test_dlq_list_needs_the_operator_key(batchlab, keyed):
-    needs(keyed, "/api/dlq")
     as_tenant = batchlab("--api", keyed, "--api-key", TENANT_KEY, "dlq", "list")
     assert as_tenant.code == 1 and "403" in as_tenant.err
     env = {"BATCHLAB_API": keyed, "BATCHLAB_API_KEY": OPERATOR_KEY}
@@ -231,7 +218,6 @@ def test_dlq_list_needs_the_operator_key(batchlab, keyed):
 
 
 def test_batch_submit_wait_and_results(cli, live, owner, tmp_path):
-    needs(live.api_url, "/api/batches")
     items = tmp_path / "items.jsonl"
     items.write_text("".join(json.dumps({"text": t}) + "\n" for t in ("a", "bb", "ccc")))
     out = tmp_path / "out.jsonl"
@@ -250,7 +236,6 @@ def test_batch_submit_wait_and_results(cli, live, owner, tmp_path):
 
 
 def test_a_batch_with_a_failed_item_exits_3(cli, live, owner, tmp_path):
-    needs(live.api_url, "/api/batches")
     items = tmp_path / "items.jsonl"
     items.write_text(json.dumps({"csv": "a,b\n1,2\n"}) + "\n" + json.dumps({"csv": "\n"}) + "\n")
     res = cli("batch", "submit", str(items), "--type", "csv-summary", "--owner", owner,
