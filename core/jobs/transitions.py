@@ -7,7 +7,9 @@ status, so check and write happen together (two writers cannot both win).
 History stays bounded: the last ``HISTORY_KEEP`` transitions plus ``HistoryCount``.
 A writer that knows the item (the worker: start_job's answer) sets the trimmed list
 outright, pinned by ``HistoryCount``; one that does not appends, on condition that
-the list has room, and on a full list tries once more with the item it got back.
+the list has room. When only the history condition stopped a write (a full list, or
+another writer's change in between) and the status still allows the move, it tries
+again with the item DynamoDB returned, up to ``HISTORY_RETRIES`` writes in all.
 """
 
 from __future__ import annotations
@@ -44,6 +46,13 @@ def is_validation_error(exc: ClientError) -> bool:
     return exc.response.get("Error", {}).get("Code") == "ValidationException"
 
 
+# Writes one transition may take when other writers keep changing the history in
+# between. Each retry follows a real change by someone else (a worker's start, retry
+# or finish), and a job has few such changes in flight at once, so a handful is enough
+# to never turn a valid move into "the job changed state" (issue 15's cancel after retry).
+HISTORY_RETRIES = 6
+
+
 @dataclass(frozen=True)
 class TransitionResult:
     ok: bool
@@ -66,33 +75,73 @@ def _history_update(
     return "History = :h", cond, {":h": kept, **values}
 
 
+def _history_blocked(old: dict[str, Any], item: dict[str, Any] | None,
+                     from_: tuple[JobStatus, ...]) -> bool:
+    """Whether a write refused with ``old`` (the item DynamoDB returned) failed on its
+    history condition alone as far as the status goes: the move is still allowed from
+    ``old``'s status, and the history is full (``item`` unknown) or not the one the
+    write was pinned to. Any other refusal (status, attempt, lease) is final."""
+    if JobStatus(old["Status"]["S"]) not in from_:
+        return False
+    if item is None:
+        return len(old.get("History", {}).get("L", [])) >= HISTORY_KEEP
+    return old.get("HistoryCount") != item.get("HistoryCount")
+
+
 def _transition(
     job_id: str,
     *,
     from_: tuple[JobStatus, ...],
     to: JobStatus,
-    set_values: dict[str, Any] | None = None,
-    remove: tuple[str, ...] = (),
-    extra_condition: str | None = None,
-    extra_values: dict[str, Any] | None = None,
-    increment_attempts: bool = False,
     item: dict[str, Any] | None = None,
-    set_if_absent: dict[str, Any] | None = None,
-    note: str | None = None,
-    max_attempts_more: int | None = None,
+    **change: Any,
 ) -> TransitionResult:
     """Move a job from one of ``from_`` to ``to`` in one conditional write.
 
     Steps:
       1. check every ``from_ → to`` against the state machine (raises InvalidTransition);
-      2. UpdateItem: set Status, add to the bounded History, apply ``set_values``/``remove``,
-         conditional on the current Status being one of ``from_`` (and ``extra_condition``);
-      3. on a failed condition because the history was full (``item`` unknown), once
-         more with the item DynamoDB returned; otherwise return the old item so the
-         caller can tell why.
+      2. UpdateItem: set Status, add to the bounded History, apply the ``change``
+         (see :func:`_write`), conditional on the current Status being one of ``from_``;
+      3. when only the history condition failed (:func:`_history_blocked`), again with
+         the item DynamoDB returned, up to ``HISTORY_RETRIES`` writes; otherwise return
+         the old item so the caller can tell why.
     """
     for current in from_:
         advance(current, to)
+    old: dict[str, Any] | None = None
+    for _ in range(HISTORY_RETRIES):
+        try:
+            resp = _write(job_id, from_=from_, to=to, item=item, **change)
+        except ClientError as exc:
+            if not _is_conditional_failure(exc):
+                raise
+            old = exc.response.get("Item")
+            if old is None or not _history_blocked(old, item, from_):
+                return TransitionResult(ok=False, item=old)
+            item = old
+            continue
+        if to in TERMINAL:
+            _count_batch_child(resp["Attributes"])
+        return TransitionResult(ok=True, item=resp["Attributes"])
+    return TransitionResult(ok=False, item=old)
+
+
+def _write(
+    job_id: str,
+    *,
+    from_: tuple[JobStatus, ...],
+    to: JobStatus,
+    item: dict[str, Any] | None,
+    set_values: dict[str, Any] | None = None,
+    remove: tuple[str, ...] = (),
+    extra_condition: str | None = None,
+    extra_values: dict[str, Any] | None = None,
+    increment_attempts: bool = False,
+    set_if_absent: dict[str, Any] | None = None,
+    note: str | None = None,
+    max_attempts_more: int | None = None,
+) -> dict[str, Any]:
+    """One conditional UpdateItem of a transition (raises ClientError when refused)."""
     at = now_iso()
     names = {"#s": "Status"}
     hist_set, hist_cond, hist_values = _history_update(history_entry(to, at, note), item)
@@ -127,32 +176,16 @@ def _transition(
     if remove:
         names.update({f"#r{i}": attr for i, attr in enumerate(remove)})
         expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove)))
-    try:
-        resp = client("dynamodb").update_item(
-            TableName=settings.table_name,
-            Key={"JobId": {"S": job_id}},
-            UpdateExpression=expression,
-            ConditionExpression=f"attribute_exists(JobId) AND ({condition}) AND {hist_cond}",
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=marshal(values),
-            ReturnValues="ALL_NEW",
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        )
-    except ClientError as exc:
-        if not _is_conditional_failure(exc):
-            raise
-        old = exc.response.get("Item")
-        if item is None and old is not None and len(old.get("History", {}).get("L", [])) >= HISTORY_KEEP:
-            return _transition(
-                job_id, from_=from_, to=to, set_values=set_values, remove=remove,
-                extra_condition=extra_condition, extra_values=extra_values,
-                increment_attempts=increment_attempts, item=old, set_if_absent=set_if_absent,
-                note=note, max_attempts_more=max_attempts_more,
-            )
-        return TransitionResult(ok=False, item=old)
-    if to in TERMINAL:
-        _count_batch_child(resp["Attributes"])
-    return TransitionResult(ok=True, item=resp["Attributes"])
+    return client("dynamodb").update_item(
+        TableName=settings.table_name,
+        Key={"JobId": {"S": job_id}},
+        UpdateExpression=expression,
+        ConditionExpression=f"attribute_exists(JobId) AND ({condition}) AND {hist_cond}",
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=marshal(values),
+        ReturnValues="ALL_NEW",
+        ReturnValuesOnConditionCheckFailure="ALL_OLD",
+    )
 
 
 def _charted(result: TransitionResult, *, started: bool = False) -> TransitionResult:
