@@ -181,7 +181,7 @@ def retry_failed(batch_id: str) -> str:
 
 
 def _requeue(job_id: str, attempts: int) -> bool:
-    from core.jobs.transitions import requeue_batch_child
+    from core.jobs.requeue import requeue_batch_child
 
     return requeue_batch_child(job_id, max_attempts=attempts).ok
 

@@ -1,8 +1,8 @@
 """DynamoDB access for jobs: the hot item's writes and reads (plain keyword-only functions).
 
 The hot item's shape is in core/jobs/hot.py, where payloads and results live in
-core/jobs/jobdata.py, and its status changes in core/jobs/transitions.py (re-exported here,
-so callers keep using ``store.start_job`` etc.).
+core/jobs/jobdata.py, and its status changes in core/jobs/transitions.py and
+core/jobs/requeue.py (re-exported here, so callers keep using ``store.start_job`` etc.).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from core.errors import JobNotFound, JobTooLarge
 from core.jobs import jobdata
 from core.jobs.hot import encode_json, marshal, new_hot_item, now_iso, times_of, unmarshal
 from core.jobs.job import HistoryEntry, Job, JobSummary
+from core.jobs.requeue import requeue_dead_letter  # noqa: F401 - re-exported
 from core.jobs.status import JobStatus
 from core.jobs.transitions import (  # noqa: F401 - re-exported: the store's public surface
     TransitionResult,
@@ -27,8 +28,6 @@ from core.jobs.transitions import (  # noqa: F401 - re-exported: the store's pub
     complete_job,
     fail_abandoned,
     fail_job,
-    renew_lease,
-    requeue_dead_letter,
     retry_job,
     start_job,
 )
@@ -236,3 +235,31 @@ def get_payload(job_id: str) -> dict[str, Any]:
     if item is None:
         raise JobNotFound(job_id)
     return jobdata.load_payload(item)
+
+
+def renew_lease(job_id: str, *, attempt: int, lease_seconds: int, progress: int | None) -> bool:
+    """Extend this attempt's lease (and store progress); False if the attempt lost the job."""
+    names = {"#s": "Status"}
+    values: dict[str, Any] = {
+        ":p": JobStatus.PROCESSING.value,
+        ":attempt": attempt,
+        ":lease": int(time.time()) + lease_seconds,
+    }
+    expression = "SET LeaseExpiresAt = :lease"
+    if progress is not None:
+        expression += ", Progress = :progress"
+        values[":progress"] = progress
+    try:
+        client("dynamodb").update_item(
+            TableName=settings.table_name,
+            Key={"JobId": {"S": job_id}},
+            UpdateExpression=expression,
+            ConditionExpression="#s = :p AND Attempts = :attempt",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=marshal(values),
+        )
+    except ClientError as exc:
+        if _is_conditional_failure(exc):
+            return False
+        raise
+    return True

@@ -28,10 +28,12 @@ from collections.abc import Callable
 from typing import Any
 
 from core.errors import BackendUnavailable, JobConflict, JobNotFound
-from core.jobs import jobdata, service, store, transitions
+from core.jobs import jobdata, service, store
 from core.jobs.job import Job, JobCreate
 from core.jobs.job_types import REGISTRY
+from core.jobs.requeue import requeue_finished, unqueue_unsent
 from core.jobs.status import TERMINAL, JobStatus
+from core.jobs.transitions import TransitionResult
 from core.settings import settings
 
 log = logging.getLogger("batchlab.operations")
@@ -52,9 +54,9 @@ def extra_attempts(type_name: str) -> int:
     return registered.max_attempts if registered else settings.default_max_attempts
 
 
-def requeue(item: dict[str, Any], *, note: str) -> transitions.TransitionResult:
+def requeue(item: dict[str, Any], *, note: str) -> TransitionResult:
     """Step 1 of a retry for one job (its item as read); no message yet."""
-    return transitions.requeue_finished(
+    return requeue_finished(
         item["JobId"]["S"],
         attempts=int(item.get("Attempts", {"N": "0"})["N"]),
         extra_attempts=extra_attempts(item["Type"]["S"]),
@@ -64,7 +66,7 @@ def requeue(item: dict[str, Any], *, note: str) -> transitions.TransitionResult:
 
 def undo_requeue(job_id: str, *, old: dict[str, Any], new: dict[str, Any]) -> None:
     """Step 3: the message was refused; put the job back as it was (if untouched)."""
-    undone = transitions.unqueue_unsent(
+    undone = unqueue_unsent(
         job_id, to=JobStatus(old["Status"]["S"]),
         history_count=int(new["HistoryCount"]["N"]),
     )

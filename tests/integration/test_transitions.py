@@ -24,7 +24,7 @@ from tests.conftest import Live
 RACE = r"""
 import json, sys
 from core.aws import client
-from core.jobs import service, transitions
+from core.jobs import requeue, service, transitions
 from core.jobs.job import JobCreate
 
 rivals = int(sys.argv[1])  # how many of the cancel's writes another writer beats
@@ -34,7 +34,7 @@ job, _ = service.submit_job(request=JobCreate(name="race", type="sha256",
 started = transitions.start_job(job.id, lease_seconds=60)
 assert started.ok
 assert transitions.cancel_job(job.id).ok
-assert transitions.requeue_finished(job.id, attempts=1, extra_attempts=2, note="retried").ok
+assert requeue.requeue_finished(job.id, attempts=1, extra_attempts=2, note="retried").ok
 
 # The worker's side: it starts the retried attempt, which fails and is queued again,
 # then starts it again..., each time just before the cancel's next write.
