@@ -2,6 +2,7 @@ import { Injectable } from '@angular/core';
 import { defer, finalize, Observable, startWith, Subject, switchMap } from 'rxjs';
 
 import { Batch, BatchSummary } from '../app/core/models/batch.model';
+import { PollOptions } from '../app/core/services/polling.service';
 
 export const BATCH_ID = '7c1d2e3f-0a1b-4c5d-8e9f-a0b1c2d3e4f5';
 
@@ -61,11 +62,11 @@ export class ManualPolling {
   active = 0;
   private readonly ticks$ = new Subject<void>();
 
-  pollWhileVisible<T>(request: () => Observable<T>): Observable<T> {
+  pollWhileVisible<T>(request: () => Observable<T>, options: PollOptions = {}): Observable<T> {
     return defer(() => {
       this.active += 1;
-      return this.ticks$.pipe(
-        startWith(undefined),
+      const ticks$ = this.ticks$.asObservable();
+      return (options.startLater ? ticks$ : ticks$.pipe(startWith(undefined))).pipe(
         switchMap(() => request()),
         finalize(() => (this.active -= 1)),
       );

@@ -32,6 +32,11 @@ export interface PollOptions {
   backoff?: boolean;
   /** Poll every `slowdown` intervals (e.g. 2 for figures that change every 10 s). */
   slowdown?: number;
+  /**
+   * Wait one period before the first request (later visible phases still request at once):
+   * for a loop whose first answer came another way, e.g. PollTurns' members.
+   */
+  startLater?: boolean;
 }
 
 /**
@@ -62,8 +67,17 @@ export class PollingService {
       // Shared across visibility changes: the fast start happens once, not on every tab switch.
       const delays = options.backoff ? [...this.backoffMs] : [];
       const periodMs = this.periodMs * Math.max(1, options.slowdown ?? 1);
+      let firstDelayMs = options.startLater ? periodMs : 0;
       return this.visibility.visible$.pipe(
-        switchMap((visible) => (visible ? this.loop(request, delays, periodMs) : EMPTY)),
+        switchMap((visible) => {
+          if (!visible) {
+            return EMPTY;
+          }
+          const waitMs = firstDelayMs;
+          firstDelayMs = 0;
+          const loop = this.loop(request, delays, periodMs);
+          return waitMs > 0 ? timer(waitMs).pipe(switchMap(() => loop)) : loop;
+        }),
       );
     });
   }
