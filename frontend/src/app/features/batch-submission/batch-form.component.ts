@@ -11,7 +11,7 @@ import { DecimalPipe } from '@angular/common';
 import { takeUntilDestroyed, toSignal } from '@angular/core/rxjs-interop';
 import { FormControl, FormGroup, ReactiveFormsModule, Validators } from '@angular/forms';
 import { Router, RouterLink } from '@angular/router';
-import { filter, map, Observable, of, switchMap, tap } from 'rxjs';
+import { Observable, switchMap } from 'rxjs';
 
 import { toApiError } from '../../core/interceptors/problem.interceptor';
 import {
@@ -20,16 +20,19 @@ import {
   BatchFormat,
   CreateBatchRequest,
 } from '../../core/models/batch.model';
-import { JobType } from '../../core/models/job-type.model';
 import { ApiError, ProblemFieldError } from '../../core/models/problem.model';
-import { UploadProgress } from '../../core/models/upload.model';
 import { BatchApiService } from '../../core/services/batch-api.service';
-import { JobTypeService } from '../../core/services/job-type.service';
+import { FileUpload } from '../../core/services/file-upload';
+import { JobTypeOptions } from '../../core/services/job-type-options';
 import { OwnerService } from '../../core/services/owner.service';
-import { UploadApiService } from '../../core/services/upload-api.service';
-import { ProgressBarComponent } from '../../shared/progress-bar/progress-bar.component';
-import { IdempotencyKeyTracker } from '../job-submission/idempotency-key';
-import { describeErrors, notBlankValidator } from '../job-submission/job-form.validators';
+import {
+  FieldErrorsComponent,
+  FieldMessage,
+} from '../../shared/form-errors/field-errors.component';
+import { FormErrorComponent, formErrorOf } from '../../shared/form-errors/form-error.component';
+import { UploadFieldComponent } from '../../shared/upload-field/upload-field.component';
+import { IdempotencyKeyTracker, mayHaveBeenCreated } from '../job-submission/idempotency-key';
+import { describeErrors, nameControl, typeControl } from '../job-submission/job-form.validators';
 import {
   describeBatchErrors,
   exampleItems,
@@ -55,8 +58,6 @@ interface BatchForm {
   webhookUrl: FormControl<string>;
 }
 
-type TypesState = 'loading' | 'ready' | 'error';
-
 /** What the upload is declared as, so S3 serves the input back with its real type. */
 const CONTENT_TYPES: Readonly<Record<BatchFormat, string>> = {
   jsonl: 'application/x-ndjson',
@@ -72,15 +73,20 @@ const FIELDS: readonly BatchFormField[] = ['name', 'type', 'items', 'file', 'web
  */
 @Component({
   selector: 'app-batch-form',
-  imports: [ReactiveFormsModule, RouterLink, ProgressBarComponent, DecimalPipe],
+  imports: [
+    ReactiveFormsModule,
+    RouterLink,
+    DecimalPipe,
+    FieldErrorsComponent,
+    FormErrorComponent,
+    UploadFieldComponent,
+  ],
   templateUrl: './batch-form.component.html',
-  styleUrl: './batch-form.component.css',
+  styleUrls: ['../../shared/submit-form/submit-form.css', './batch-form.component.css'],
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
 export class BatchFormComponent implements OnInit {
   private readonly batchApi = inject(BatchApiService);
-  private readonly uploadApi = inject(UploadApiService);
-  private readonly jobTypeService = inject(JobTypeService);
   private readonly owner = inject(OwnerService);
   private readonly router = inject(Router);
   private readonly destroyRef = inject(DestroyRef);
@@ -89,15 +95,8 @@ export class BatchFormComponent implements OnInit {
   protected readonly limits = BATCH_LIMITS;
 
   protected readonly form = new FormGroup<BatchForm>({
-    name: new FormControl('', {
-      nonNullable: true,
-      validators: [
-        Validators.required,
-        notBlankValidator,
-        Validators.maxLength(BATCH_LIMITS.nameMaxLength),
-      ],
-    }),
-    type: new FormControl('', { nonNullable: true, validators: [Validators.required] }),
+    name: nameControl(BATCH_LIMITS.nameMaxLength),
+    type: typeControl(),
     source: new FormControl<BatchSource>('items', { nonNullable: true }),
     items: new FormControl('', {
       nonNullable: true,
@@ -108,16 +107,16 @@ export class BatchFormComponent implements OnInit {
     webhookUrl: new FormControl('', { nonNullable: true, validators: [webhookUrlValidator] }),
   });
 
-  protected readonly jobTypes = signal<JobType[]>([]);
-  protected readonly typesState = signal<TypesState>('loading');
-  protected readonly typesError = signal<string | null>(null);
+  private readonly types = new JobTypeOptions();
+  protected readonly jobTypes = this.types.types;
+  protected readonly typesState = this.types.state;
+  protected readonly typesError = this.types.error;
   protected readonly submitting = signal(false);
-  protected readonly selectedFile = signal<File | null>(null);
-  protected readonly upload = signal<UploadProgress | null>(null);
+  /** The file of items (uploaded on submit), and how far its upload is. */
+  protected readonly upload = new FileUpload();
+  protected readonly selectedFile = this.upload.file;
   /** A batch created with invalid items: listed here, with a link to its page. */
   protected readonly created = signal<Batch | null>(null);
-  /** The file already in S3: a retry after a failed submit reuses it, never uploads twice. */
-  private uploaded: { file: File; ownerId: string; key: string } | null = null;
   private readonly submitAttempted = signal(false);
   private readonly serverErrors = signal<readonly ProblemFieldError[]>([]);
   private readonly apiError = signal<ApiError | null>(null);
@@ -136,40 +135,36 @@ export class BatchFormComponent implements OnInit {
     initialValue: '',
   });
   protected readonly itemCount = computed(() => parseItems(this.itemsText())?.length ?? null);
-  protected readonly uploadPercent = computed(() => {
-    const upload = this.upload();
-    return upload === null || upload.total === 0 ? 0 : (100 * upload.loaded) / upload.total;
-  });
-  protected readonly uploading = computed(() => this.submitting() && this.upload()?.key === null);
+  protected readonly uploading = computed(() => this.submitting() && this.upload.inProgress());
 
-  /** Messages per field: client-side validation first, otherwise the API's `errors`. */
-  protected readonly fieldErrors = computed((): Record<BatchFormField, ProblemFieldError[]> => {
+  /**
+   * Messages per field: client-side validation first, otherwise the API's `errors` (an
+   * upload's, e.g. `size`, under the file, naming the API field).
+   */
+  protected readonly fieldErrors = computed((): Record<BatchFormField, FieldMessage[]> => {
     this.formEvents();
-    const result = {} as Record<BatchFormField, ProblemFieldError[]>;
+    const result = {} as Record<BatchFormField, FieldMessage[]>;
     for (const field of FIELDS) {
       const message = this.clientMessage(field);
-      result[field] = message
+      const errors = message
         ? [{ field, message }]
         : this.serverErrors().filter((e) => fieldFor(e.field) === field);
+      result[field] = errors.map((e) =>
+        field === 'file'
+          ? { testId: 'error-file', message: e.message, field: e.field === 'file' ? null : e.field }
+          : { testId: `error-${e.field}`, message: e.message },
+      );
     }
     return result;
   });
 
   /** Problem details not tied to a field of the form, with any errors naming other fields. */
-  protected readonly generalError = computed(
-    (): { message: string; fields: ProblemFieldError[] } | null => {
-      const error = this.apiError();
-      if (error === null) {
-        return null;
-      }
-      const fields = this.serverErrors().filter((e) => fieldFor(e.field) === null);
-      if (error.status === 422 && fields.length === 0 && this.serverErrors().length > 0) {
-        return null;
-      }
-      const retry =
-        error.retryAfterSeconds !== null ? ` Try again in ${error.retryAfterSeconds} s.` : '';
-      return { message: `${error.title}: ${error.detail}${retry}`, fields };
-    },
+  protected readonly generalError = computed(() =>
+    formErrorOf({
+      error: this.apiError(),
+      errors: this.serverErrors(),
+      isShownByField: (path) => fieldFor(path) !== null,
+    }),
   );
 
   constructor() {
@@ -194,35 +189,15 @@ export class BatchFormComponent implements OnInit {
   }
 
   protected loadJobTypes(): void {
-    this.typesState.set('loading');
-    this.jobTypeService
-      .getJobTypes()
-      .pipe(takeUntilDestroyed(this.destroyRef))
-      .subscribe({
-        next: (types) => {
-          this.jobTypes.set(types);
-          this.typesState.set('ready');
-          if (types.length > 0 && !types.some((t) => t.type === this.form.controls.type.value)) {
-            this.form.controls.type.setValue(types[0].type);
-          }
-        },
-        error: (error: unknown) => {
-          this.typesState.set('error');
-          this.typesError.set(toApiError(error).detail);
-        },
-      });
+    this.types.load({ control: this.form.controls.type });
   }
 
   protected resetItems(): void {
     this.applyTypeExample(this.form.controls.type.value, true);
   }
 
-  protected chooseFile(event: Event): void {
-    const input = event.target as HTMLInputElement;
-    const file = input.files?.item(0) ?? null;
-    this.selectedFile.set(file);
-    this.upload.set(null);
-    this.uploaded = null;
+  protected chooseFile(file: File | null): void {
+    this.upload.choose(file);
     this.clearServerErrors('file');
     this.idempotencyKeys.reset();
     if (file !== null) {
@@ -263,9 +238,9 @@ export class BatchFormComponent implements OnInit {
     const batch$ =
       file === null
         ? create({ ...base, items: items! })
-        : this.uploadOnce(file, ownerId, value.format).pipe(
-            switchMap((key) => create({ ...base, object: key, format: value.format })),
-          );
+        : this.upload
+            .keyFor(file, ownerId, CONTENT_TYPES[value.format])
+            .pipe(switchMap((key) => create({ ...base, object: key, format: value.format })));
     batch$.pipe(takeUntilDestroyed(this.destroyRef)).subscribe({
       next: (batch) => {
         this.idempotencyKeys.reset();
@@ -278,38 +253,15 @@ export class BatchFormComponent implements OnInit {
       },
       error: (error: unknown) => {
         const apiError = toApiError(error);
-        if (!isRetryable(apiError)) {
+        if (!mayHaveBeenCreated(apiError)) {
           this.idempotencyKeys.reset();
         }
         this.submitting.set(false);
-        if (this.uploaded === null) {
-          this.upload.set(null);
-        }
+        this.upload.submitFailed();
         this.apiError.set(apiError);
         this.serverErrors.set(apiError.errors);
       },
     });
-  }
-
-  protected formatBytes(bytes: number): string {
-    if (bytes < 1024) {
-      return `${bytes} B`;
-    }
-    const mb = bytes / (1024 * 1024);
-    return mb < 1 ? `${(bytes / 1024).toFixed(1)} KB` : `${mb.toFixed(1)} MB`;
-  }
-
-  private uploadOnce(file: File, ownerId: string, format: BatchFormat): Observable<string> {
-    const done = this.uploaded;
-    if (done !== null && done.file === file && done.ownerId === ownerId) {
-      return of(done.key);
-    }
-    return this.uploadApi.upload(file, ownerId, CONTENT_TYPES[format]).pipe(
-      tap((progress) => this.upload.set(progress)),
-      filter((progress) => progress.key !== null),
-      map((progress) => progress.key!),
-      tap((key) => (this.uploaded = { file, ownerId, key })),
-    );
   }
 
   private clientMessage(field: BatchFormField): string | null {
@@ -365,9 +317,4 @@ function fieldFor(path: string): BatchFormField | null {
     return 'file';
   }
   return null;
-}
-
-/** Failures after which the batch may or may not exist: a retry must reuse the key. */
-function isRetryable(error: ApiError): boolean {
-  return error.status === 0 || error.status === 408 || error.status === 429 || error.status >= 500;
 }
