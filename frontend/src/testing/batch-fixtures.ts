@@ -2,7 +2,9 @@ import { Injectable } from '@angular/core';
 import { defer, finalize, Observable, startWith, Subject, switchMap } from 'rxjs';
 
 import { Batch, BatchSummary } from '../app/core/models/batch.model';
-import { PollOptions } from '../app/core/services/polling.service';
+import { Outcome } from '../app/core/models/outcome.model';
+import { FollowOptions, untilEnded } from '../app/core/services/follow';
+import { PollOptions, toOutcome } from '../app/core/services/polling.service';
 
 export const BATCH_ID = '7c1d2e3f-0a1b-4c5d-8e9f-a0b1c2d3e4f5';
 
@@ -71,6 +73,10 @@ export class ManualPolling {
         finalize(() => (this.active -= 1)),
       );
     });
+  }
+
+  followUntil<T>(request: () => Observable<T>, options: FollowOptions<T>): Observable<Outcome<T>> {
+    return this.pollWhileVisible(() => toOutcome(request())).pipe(untilEnded(options));
   }
 
   tick(): void {

@@ -4,6 +4,7 @@ import { catchError, defer, EMPTY, map, Observable, of, repeat, switchMap, tap, 
 import { toApiError } from '../interceptors/problem.interceptor';
 import { Outcome } from '../models/outcome.model';
 import { isApiError } from '../models/problem.model';
+import { FollowOptions, untilEnded } from './follow';
 import { PageVisibilityService } from './page-visibility.service';
 
 /** Default polling period of the status view, the job list and the queue panel. */
@@ -80,6 +81,17 @@ export class PollingService {
         }),
       );
     });
+  }
+
+  /**
+   * Follows one thing until it has ended (a job's page, a batch's page): polls `request`
+   * (failures wrapped as outcomes, shown and polled through) while visible, and stops after
+   * the answer that `isEnded`, once `keepWhile` says so, or on `stop$`.
+   */
+  followUntil<T>(request: () => Observable<T>, options: FollowOptions<T>): Observable<Outcome<T>> {
+    return this.pollWhileVisible(() => toOutcome(request()), { backoff: options.backoff }).pipe(
+      untilEnded(options),
+    );
   }
 
   private loop<T>(request: () => Observable<T>, delays: number[], periodMs: number): Observable<T> {
