@@ -13,14 +13,12 @@ import { FormControl, FormGroup, ReactiveFormsModule, Validators } from '@angula
 import { Router, RouterLink } from '@angular/router';
 import { Observable, switchMap } from 'rxjs';
 
-import { toApiError } from '../../core/interceptors/problem.interceptor';
 import {
   Batch,
   BATCH_LIMITS,
   BatchFormat,
   CreateBatchRequest,
 } from '../../core/models/batch.model';
-import { ApiError, ProblemFieldError } from '../../core/models/problem.model';
 import { BatchApiService } from '../../core/services/batch-api.service';
 import { FileUpload } from '../../core/services/file-upload';
 import { JobTypeOptions } from '../../core/services/job-type-options';
@@ -29,9 +27,11 @@ import {
   FieldErrorsComponent,
   FieldMessage,
 } from '../../shared/form-errors/field-errors.component';
-import { FormErrorComponent, formErrorOf } from '../../shared/form-errors/form-error.component';
+import { FormErrorComponent } from '../../shared/form-errors/form-error.component';
 import { UploadFieldComponent } from '../../shared/upload-field/upload-field.component';
-import { IdempotencyKeyTracker, mayHaveBeenCreated } from '../job-submission/idempotency-key';
+import { FormSubmission } from '../job-submission/form-submission';
+import { JobTypeFieldComponent } from '../job-submission/job-type-field.component';
+import { JobTypesErrorComponent } from '../job-submission/job-types-error.component';
 import { describeErrors, nameControl, typeControl } from '../job-submission/job-form.validators';
 import {
   describeBatchErrors,
@@ -79,6 +79,8 @@ const FIELDS: readonly BatchFormField[] = ['name', 'type', 'items', 'file', 'web
     DecimalPipe,
     FieldErrorsComponent,
     FormErrorComponent,
+    JobTypeFieldComponent,
+    JobTypesErrorComponent,
     UploadFieldComponent,
   ],
   templateUrl: './batch-form.component.html',
@@ -107,20 +109,16 @@ export class BatchFormComponent implements OnInit {
     webhookUrl: new FormControl('', { nonNullable: true, validators: [webhookUrlValidator] }),
   });
 
-  private readonly types = new JobTypeOptions();
-  protected readonly jobTypes = this.types.types;
+  protected readonly types = new JobTypeOptions();
+  private readonly jobTypes = this.types.types;
   protected readonly typesState = this.types.state;
-  protected readonly typesError = this.types.error;
-  protected readonly submitting = signal(false);
   /** The file of items (uploaded on submit), and how far its upload is. */
   protected readonly upload = new FileUpload();
   protected readonly selectedFile = this.upload.file;
   /** A batch created with invalid items: listed here, with a link to its page. */
   protected readonly created = signal<Batch | null>(null);
-  private readonly submitAttempted = signal(false);
-  private readonly serverErrors = signal<readonly ProblemFieldError[]>([]);
-  private readonly apiError = signal<ApiError | null>(null);
-  private readonly idempotencyKeys = new IdempotencyKeyTracker();
+  private readonly submission = new FormSubmission<BatchFormField>(fieldFor);
+  protected readonly submitting = this.submission.submitting;
 
   private readonly formEvents = toSignal(this.form.events, { initialValue: null });
   protected readonly source = toSignal(this.form.controls.source.valueChanges, {
@@ -146,9 +144,7 @@ export class BatchFormComponent implements OnInit {
     const result = {} as Record<BatchFormField, FieldMessage[]>;
     for (const field of FIELDS) {
       const message = this.clientMessage(field);
-      const errors = message
-        ? [{ field, message }]
-        : this.serverErrors().filter((e) => fieldFor(e.field) === field);
+      const errors = message ? [{ field, message }] : this.submission.errorsFor(field);
       result[field] = errors.map((e) =>
         field === 'file'
           ? { testId: 'error-file', message: e.message, field: e.field === 'file' ? null : e.field }
@@ -159,13 +155,7 @@ export class BatchFormComponent implements OnInit {
   });
 
   /** Problem details not tied to a field of the form, with any errors naming other fields. */
-  protected readonly generalError = computed(() =>
-    formErrorOf({
-      error: this.apiError(),
-      errors: this.serverErrors(),
-      isShownByField: (path) => fieldFor(path) !== null,
-    }),
-  );
+  protected readonly generalError = this.submission.formError;
 
   constructor() {
     this.form.controls.type.valueChanges
@@ -174,14 +164,10 @@ export class BatchFormComponent implements OnInit {
     this.form.controls.source.valueChanges
       .pipe(takeUntilDestroyed())
       .subscribe((source) => this.applySource(source));
-    for (const field of FIELDS) {
-      if (field !== 'file') {
-        this.form.controls[field].valueChanges
-          .pipe(takeUntilDestroyed())
-          .subscribe(() => this.clearServerErrors(field));
-      }
-    }
-    this.form.valueChanges.pipe(takeUntilDestroyed()).subscribe(() => this.idempotencyKeys.reset());
+    this.submission.watch(
+      this.form,
+      FIELDS.map((field) => [field, field === 'file' ? null : this.form.controls[field]] as const),
+    );
   }
 
   ngOnInit(): void {
@@ -199,14 +185,14 @@ export class BatchFormComponent implements OnInit {
   protected chooseFile(file: File | null): void {
     this.upload.choose(file);
     this.clearServerErrors('file');
-    this.idempotencyKeys.reset();
+    this.submission.idempotencyKeys.reset();
     if (file !== null) {
       this.form.controls.format.setValue(formatOf(file.name));
     }
   }
 
   protected submit(): void {
-    this.submitAttempted.set(true);
+    this.submission.attempted.set(true);
     const ownerId = this.ownerId();
     if (this.submitting() || ownerId === null) {
       return;
@@ -220,10 +206,8 @@ export class BatchFormComponent implements OnInit {
     if (file === null && items === null) {
       return;
     }
-    this.submitting.set(true);
+    this.submission.start();
     this.created.set(null);
-    this.serverErrors.set([]);
-    this.apiError.set(null);
     const value = this.form.getRawValue();
     const base = {
       name: value.name.trim(),
@@ -233,7 +217,7 @@ export class BatchFormComponent implements OnInit {
       webhookUrl: value.webhookUrl.trim() || null,
     };
     const create = (request: CreateBatchRequest): Observable<Batch> =>
-      this.batchApi.createBatch(request, this.idempotencyKeys.keyFor(request));
+      this.batchApi.createBatch(request, this.submission.idempotencyKeys.keyFor(request));
     // With a file: upload it to S3 first (progress shown), then submit the batch naming it.
     const batch$ =
       file === null
@@ -243,7 +227,7 @@ export class BatchFormComponent implements OnInit {
             .pipe(switchMap((key) => create({ ...base, object: key, format: value.format })));
     batch$.pipe(takeUntilDestroyed(this.destroyRef)).subscribe({
       next: (batch) => {
-        this.idempotencyKeys.reset();
+        this.submission.succeeded();
         this.submitting.set(false);
         if (batch.invalid.count > 0) {
           this.created.set(batch); // list the refused lines here first
@@ -252,36 +236,27 @@ export class BatchFormComponent implements OnInit {
         }
       },
       error: (error: unknown) => {
-        const apiError = toApiError(error);
-        if (!mayHaveBeenCreated(apiError)) {
-          this.idempotencyKeys.reset();
-        }
-        this.submitting.set(false);
+        this.submission.failed(error);
         this.upload.submitFailed();
-        this.apiError.set(apiError);
-        this.serverErrors.set(apiError.errors);
       },
     });
   }
 
   private clientMessage(field: BatchFormField): string | null {
     if (field === 'file') {
-      return this.submitAttempted() && this.source() === 'file' && this.selectedFile() === null
+      return this.submission.attempted() && this.source() === 'file' && this.selectedFile() === null
         ? 'Choose a JSON Lines or CSV file.'
         : null;
     }
     const control = this.form.controls[field];
-    if (control.disabled || control.valid || !(this.submitAttempted() || control.touched)) {
+    if (control.disabled || control.valid || !(this.submission.attempted() || control.touched)) {
       return null;
     }
     return describeBatchErrors(control.errors) ?? describeErrors(control.errors);
   }
 
   private clearServerErrors(field: BatchFormField): void {
-    const remaining = this.serverErrors().filter((e) => fieldFor(e.field) !== field);
-    if (remaining.length !== this.serverErrors().length) {
-      this.serverErrors.set(remaining);
-    }
+    this.submission.clearErrors(field);
   }
 
   private applySource(source: BatchSource): void {

@@ -19,15 +19,16 @@ import { focusFirstInvalid } from '../../core/a11y/focus';
 import { toApiError } from '../../core/interceptors/problem.interceptor';
 import { CreateJobRequest, Job, JsonObject } from '../../core/models/job.model';
 import { JOB_LIMITS, SIMULATE_JOB_TYPE } from '../../core/models/job-type.model';
-import { ApiError, ProblemFieldError } from '../../core/models/problem.model';
 import { FileUpload } from '../../core/services/file-upload';
 import { JobApiService } from '../../core/services/job-api.service';
 import { JobTypeOptions } from '../../core/services/job-type-options';
 import { OwnerService } from '../../core/services/owner.service';
 import { FieldErrorsComponent } from '../../shared/form-errors/field-errors.component';
-import { FormErrorComponent, formErrorOf } from '../../shared/form-errors/form-error.component';
+import { FormErrorComponent } from '../../shared/form-errors/form-error.component';
 import { UploadFieldComponent } from '../../shared/upload-field/upload-field.component';
-import { IdempotencyKeyTracker, mayHaveBeenCreated } from './idempotency-key';
+import { FormSubmission } from './form-submission';
+import { JobTypeFieldComponent } from './job-type-field.component';
+import { JobTypesErrorComponent } from './job-types-error.component';
 import { loadRerunSource } from './rerun-source';
 import { describeErrors, parseJsonObject } from './job-form.validators';
 
@@ -58,7 +59,14 @@ export const CSV_JOB_TYPE = 'csv-summary';
  */
 @Component({
   selector: 'app-job-form',
-  imports: [ReactiveFormsModule, FieldErrorsComponent, FormErrorComponent, UploadFieldComponent],
+  imports: [
+    ReactiveFormsModule,
+    FieldErrorsComponent,
+    FormErrorComponent,
+    JobTypeFieldComponent,
+    JobTypesErrorComponent,
+    UploadFieldComponent,
+  ],
   templateUrl: './job-form.component.html',
   styleUrls: ['../../shared/submit-form/submit-form.css', './job-form.component.css'],
   changeDetection: ChangeDetectionStrategy.OnPush,
@@ -80,19 +88,14 @@ export class JobFormComponent implements OnInit {
 
   protected readonly form = createJobForm();
 
-  private readonly types = new JobTypeOptions();
-  protected readonly jobTypes = this.types.types;
+  protected readonly types = new JobTypeOptions();
+  private readonly jobTypes = this.types.types;
   protected readonly typesState = this.types.state;
-  protected readonly typesError = this.types.error;
-  protected readonly submitting = signal(false);
   /** The CSV file chosen for csv-summary (uploaded on submit), and how far its upload is. */
   protected readonly upload = new FileUpload();
   protected readonly selectedFile = this.upload.file;
-  private readonly submitAttempted = signal(false);
-  private readonly serverErrors = signal<readonly ProblemFieldError[]>([]);
-  private readonly apiError = signal<ApiError | null>(null);
-  /** Same key for a retry of the same request; a new one after an edit or a success. */
-  private readonly idempotencyKeys = new IdempotencyKeyTracker();
+  private readonly submission = new FormSubmission<JobFormField>((path) => this.fieldFor(path));
+  protected readonly submitting = this.submission.submitting;
   /** The type whose example the payload started from, and that example's text. */
   private currentType = '';
   private examplePayload = '{}';
@@ -116,7 +119,7 @@ export class JobFormComponent implements OnInit {
   /** Messages per field: client-side validation first, otherwise the API's `errors`. */
   protected readonly fieldErrors = computed((): Record<JobFormField, FieldMessage[]> => {
     this.formEvents();
-    const showClient = this.submitAttempted();
+    const showClient = this.submission.attempted();
     const result = {} as Record<JobFormField, FieldMessage[]>;
     for (const field of Object.keys(FIELD_PATHS) as JobFormField[]) {
       const control = controlFor(this.form, field);
@@ -126,24 +129,16 @@ export class JobFormComponent implements OnInit {
           : null;
       result[field] = clientMessage
         ? [{ testId: `error-${FIELD_PATHS[field]}`, message: clientMessage }]
-        : this.serverErrors()
-            .filter((e) => this.fieldFor(e.field) === field)
-            .map((e) => ({
-              testId: `error-${e.field}`,
-              message: messageNamingField(e.field, e.message),
-            }));
+        : this.submission.errorsFor(field).map((e) => ({
+            testId: `error-${e.field}`,
+            message: messageNamingField(e.field, e.message),
+          }));
     }
     return result;
   });
 
   /** Problem details not tied to a known field: detail for 400/413/503/network, unknown fields. */
-  protected readonly generalError = computed(() =>
-    formErrorOf({
-      error: this.apiError(),
-      errors: this.serverErrors(),
-      isShownByField: (path) => this.fieldFor(path) !== null,
-    }),
-  );
+  protected readonly generalError = this.submission.formError;
 
   /** `aria-describedby` of a field: its messages when it has some, then its hint if any. */
   protected describedBy(field: JobFormField, hintId: string | null = null): string | null {
@@ -165,12 +160,11 @@ export class JobFormComponent implements OnInit {
         this.clearServerErrors('payload');
       }
     });
-    for (const field of Object.keys(FIELD_PATHS) as JobFormField[]) {
-      controlFor(this.form, field)
-        ?.valueChanges.pipe(takeUntilDestroyed())
-        .subscribe(() => this.clearServerErrors(field));
-    }
-    this.form.valueChanges.pipe(takeUntilDestroyed()).subscribe(() => this.idempotencyKeys.reset());
+    const fields = Object.keys(FIELD_PATHS) as JobFormField[];
+    this.submission.watch(
+      this.form,
+      fields.map((field) => [field, controlFor(this.form, field)] as const),
+    );
   }
 
   ngOnInit(): void {
@@ -210,7 +204,7 @@ export class JobFormComponent implements OnInit {
   }
 
   protected submit(): void {
-    this.submitAttempted.set(true);
+    this.submission.attempted.set(true);
     const ownerId = this.ownerId();
     if (this.submitting() || ownerId === null) {
       return;
@@ -225,9 +219,7 @@ export class JobFormComponent implements OnInit {
     if (payload === null) {
       return;
     }
-    this.submitting.set(true);
-    this.serverErrors.set([]);
-    this.apiError.set(null);
+    this.submission.start();
     const create = (jobPayload: JsonObject): Observable<Job> => {
       const request: CreateJobRequest = {
         name: this.form.controls.name.value.trim(),
@@ -235,7 +227,7 @@ export class JobFormComponent implements OnInit {
         payload: jobPayload,
         ownerId,
       };
-      return this.jobApi.createJob(request, this.idempotencyKeys.keyFor(request));
+      return this.jobApi.createJob(request, this.submission.idempotencyKeys.keyFor(request));
     };
     // With a file: upload it to S3 first (progress shown), then submit the job naming it.
     const job$ =
@@ -244,18 +236,12 @@ export class JobFormComponent implements OnInit {
         : this.upload.keyFor(file, ownerId).pipe(switchMap((key) => create({ object: key })));
     job$.pipe(takeUntilDestroyed(this.destroyRef)).subscribe({
       next: (job) => {
-        this.idempotencyKeys.reset();
+        this.submission.succeeded();
         void this.router.navigate(['/jobs', job.id]);
       },
       error: (error: unknown) => {
-        const apiError = toApiError(error);
-        if (!mayHaveBeenCreated(apiError)) {
-          this.idempotencyKeys.reset();
-        }
-        this.submitting.set(false);
+        this.submission.failed(error);
         this.upload.submitFailed();
-        this.apiError.set(apiError);
-        this.serverErrors.set(apiError.errors);
         this.focusFirstError();
       },
     });
@@ -265,7 +251,7 @@ export class JobFormComponent implements OnInit {
   protected setFile(file: File | null): void {
     this.upload.choose(file);
     this.clearServerErrors('file');
-    this.idempotencyKeys.reset();
+    this.submission.idempotencyKeys.reset();
     const payload = this.form.controls.payload;
     if (file !== null) {
       payload.disable();
@@ -283,10 +269,7 @@ export class JobFormComponent implements OnInit {
   }
 
   private clearServerErrors(field: JobFormField): void {
-    const remaining = this.serverErrors().filter((e) => this.fieldFor(e.field) !== field);
-    if (remaining.length !== this.serverErrors().length) {
-      this.serverErrors.set(remaining);
-    }
+    this.submission.clearErrors(field);
   }
 
   /**
