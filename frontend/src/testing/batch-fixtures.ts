@@ -2,6 +2,9 @@ import { Injectable } from '@angular/core';
 import { defer, finalize, Observable, startWith, Subject, switchMap } from 'rxjs';
 
 import { Batch, BatchSummary } from '../app/core/models/batch.model';
+import { Outcome } from '../app/core/models/outcome.model';
+import { FollowOptions, untilEnded } from '../app/core/services/follow';
+import { PollOptions, toOutcome } from '../app/core/services/polling.service';
 
 export const BATCH_ID = '7c1d2e3f-0a1b-4c5d-8e9f-a0b1c2d3e4f5';
 
@@ -61,15 +64,19 @@ export class ManualPolling {
   active = 0;
   private readonly ticks$ = new Subject<void>();
 
-  pollWhileVisible<T>(request: () => Observable<T>): Observable<T> {
+  pollWhileVisible<T>(request: () => Observable<T>, options: PollOptions = {}): Observable<T> {
     return defer(() => {
       this.active += 1;
-      return this.ticks$.pipe(
-        startWith(undefined),
+      const ticks$ = this.ticks$.asObservable();
+      return (options.startLater ? ticks$ : ticks$.pipe(startWith(undefined))).pipe(
         switchMap(() => request()),
         finalize(() => (this.active -= 1)),
       );
     });
+  }
+
+  followUntil<T>(request: () => Observable<T>, options: FollowOptions<T>): Observable<Outcome<T>> {
+    return this.pollWhileVisible(() => toOutcome(request())).pipe(untilEnded(options));
   }
 
   tick(): void {

@@ -70,6 +70,16 @@ describe('PollingService', () => {
     expect(calls).toBe(3);
   });
 
+  it('waits one interval before the first request with startLater, not after a hidden phase', () => {
+    subscription = service.pollWhileVisible(request, { startLater: true }).subscribe();
+    expect(calls).toBe(0);
+    vi.advanceTimersByTime(1000);
+    expect(calls).toBe(1);
+    setDocumentVisibility('hidden');
+    setDocumentVisibility('visible');
+    expect(calls).toBe(2);
+  });
+
   it('does not start while the tab is hidden', () => {
     setDocumentVisibility('hidden');
     subscription = service.pollWhileVisible(request).subscribe();

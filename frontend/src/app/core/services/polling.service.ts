@@ -4,6 +4,7 @@ import { catchError, defer, EMPTY, map, Observable, of, repeat, switchMap, tap, 
 import { toApiError } from '../interceptors/problem.interceptor';
 import { Outcome } from '../models/outcome.model';
 import { isApiError } from '../models/problem.model';
+import { FollowOptions, untilEnded } from './follow';
 import { PageVisibilityService } from './page-visibility.service';
 
 /** Default polling period of the status view, the job list and the queue panel. */
@@ -32,6 +33,11 @@ export interface PollOptions {
   backoff?: boolean;
   /** Poll every `slowdown` intervals (e.g. 2 for figures that change every 10 s). */
   slowdown?: number;
+  /**
+   * Wait one period before the first request (later visible phases still request at once):
+   * for a loop whose first answer came another way, e.g. PollTurns' members.
+   */
+  startLater?: boolean;
 }
 
 /**
@@ -62,10 +68,30 @@ export class PollingService {
       // Shared across visibility changes: the fast start happens once, not on every tab switch.
       const delays = options.backoff ? [...this.backoffMs] : [];
       const periodMs = this.periodMs * Math.max(1, options.slowdown ?? 1);
+      let firstDelayMs = options.startLater ? periodMs : 0;
       return this.visibility.visible$.pipe(
-        switchMap((visible) => (visible ? this.loop(request, delays, periodMs) : EMPTY)),
+        switchMap((visible) => {
+          if (!visible) {
+            return EMPTY;
+          }
+          const waitMs = firstDelayMs;
+          firstDelayMs = 0;
+          const loop = this.loop(request, delays, periodMs);
+          return waitMs > 0 ? timer(waitMs).pipe(switchMap(() => loop)) : loop;
+        }),
       );
     });
+  }
+
+  /**
+   * Follows one thing until it has ended (a job's page, a batch's page): polls `request`
+   * (failures wrapped as outcomes, shown and polled through) while visible, and stops after
+   * the answer that `isEnded`, once `keepWhile` says so, or on `stop$`.
+   */
+  followUntil<T>(request: () => Observable<T>, options: FollowOptions<T>): Observable<Outcome<T>> {
+    return this.pollWhileVisible(() => toOutcome(request()), { backoff: options.backoff }).pipe(
+      untilEnded(options),
+    );
   }
 
   private loop<T>(request: () => Observable<T>, delays: number[], periodMs: number): Observable<T> {

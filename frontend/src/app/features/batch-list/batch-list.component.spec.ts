@@ -12,6 +12,7 @@ import { problem } from '../../../testing/fixtures';
 import { problemInterceptor } from '../../core/interceptors/problem.interceptor';
 import { BatchPage } from '../../core/models/batch.model';
 import { OwnerService } from '../../core/services/owner.service';
+import { PollTurns } from '../../core/services/poll-turns';
 import { PollingService } from '../../core/services/polling.service';
 import { BatchListComponent } from './batch-list.component';
 
@@ -59,6 +60,7 @@ describe('BatchListComponent', () => {
         provideHttpClientTesting(),
         provideRouter([]),
         { provide: PollingService, useClass: ManualPolling },
+        PollTurns,
       ],
     });
     httpMock = TestBed.inject(HttpTestingController);

@@ -15,7 +15,8 @@ import { BatchListQuery, BatchPage, isBatchEnded } from '../../core/models/batch
 import { ApiError } from '../../core/models/problem.model';
 import { BatchApiService } from '../../core/services/batch-api.service';
 import { OwnerService } from '../../core/services/owner.service';
-import { PollingService, toOutcome } from '../../core/services/polling.service';
+import { PollTurns } from '../../core/services/poll-turns';
+import { toOutcome } from '../../core/services/polling.service';
 import { BatchBadgeComponent } from '../../shared/batch-badge/batch-badge.component';
 import { ProgressBarComponent } from '../../shared/progress-bar/progress-bar.component';
 
@@ -29,8 +30,10 @@ interface LoadedPage {
 
 /**
  * The owner's batches on "My jobs", newest first (`GET /api/batches?ownerId=`). Read once;
- * refreshed every polling interval only while a listed batch is RUNNING, so a page of
- * ended batches costs the job list's one request per interval and nothing more.
+ * refreshed only while a listed batch is RUNNING, so a page of ended batches costs the job
+ * list's one request per interval and nothing more. It polls through the page's PollTurns
+ * (provided by My jobs): while it polls, it takes turns with the job list, so the page still
+ * sends one request per interval (see JobListComponent).
  */
 @Component({
   selector: 'app-batch-list',
@@ -41,7 +44,7 @@ interface LoadedPage {
 })
 export class BatchListComponent {
   private readonly batchApi = inject(BatchApiService);
-  private readonly polling = inject(PollingService);
+  private readonly turns = inject(PollTurns);
   private readonly owner = inject(OwnerService);
 
   /** Cursor of every page visited so far (null = first page); reset when the owner changes. */
@@ -76,8 +79,8 @@ export class BatchListComponent {
         switchMap((query) =>
           query === null
             ? EMPTY
-            : this.polling
-                .pollWhileVisible(() => toOutcome(this.batchApi.listBatches(query)))
+            : this.turns
+                .poll(() => toOutcome(this.batchApi.listBatches(query)))
                 .pipe(
                   takeWhile(
                     (outcome) =>

@@ -14,14 +14,14 @@ import {
 import { takeUntilDestroyed, toObservable } from '@angular/core/rxjs-interop';
 import { DatePipe, DecimalPipe } from '@angular/common';
 import { RouterLink } from '@angular/router';
-import { Observable, Subject, switchMap, takeUntil, takeWhile, tap } from 'rxjs';
+import { Observable, switchMap, tap } from 'rxjs';
 
 import { toApiError } from '../../core/interceptors/problem.interceptor';
 import { Batch, isBatchEnded } from '../../core/models/batch.model';
 import { JOB_STATUSES, JobStatus } from '../../core/models/job.model';
 import { Outcome } from '../../core/models/outcome.model';
-import { ApiError } from '../../core/models/problem.model';
 import { BatchApiService } from '../../core/services/batch-api.service';
+import { Followed, followErrorMessage } from '../../core/services/follow';
 import { PollingService, toOutcome } from '../../core/services/polling.service';
 import { BatchBadgeComponent } from '../../shared/batch-badge/batch-badge.component';
 import { ProgressBarComponent } from '../../shared/progress-bar/progress-bar.component';
@@ -41,7 +41,7 @@ type BatchAction = 'cancel' | 'retry';
   selector: 'app-batch-status',
   imports: [DatePipe, DecimalPipe, RouterLink, BatchBadgeComponent, ProgressBarComponent],
   templateUrl: './batch-status.component.html',
-  styleUrl: './batch-status.component.css',
+  styleUrls: ['../../shared/status-page/status-page.css', './batch-status.component.css'],
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
 export class BatchStatusComponent {
@@ -54,14 +54,15 @@ export class BatchStatusComponent {
   private readonly injector = inject(Injector);
   private readonly cancelButton = viewChild<ElementRef<HTMLButtonElement>>('cancelButton');
   private readonly keepButton = viewChild<ElementRef<HTMLButtonElement>>('keepButton');
-  /** Ends the current polling round at once when an action's answer shows the batch ended. */
-  private readonly stopPolling$ = new Subject<void>();
 
   protected readonly statuses = JOB_STATUSES;
   protected readonly intervalSeconds = this.polling.intervalMs / 1000;
-  protected readonly batch = signal<Batch | null>(null);
-  protected readonly loadError = signal<ApiError | null>(null);
-  protected readonly lastUpdated = signal<Date | null>(null);
+  /** The batch, the last failed read and when it last arrived. */
+  private readonly followed = new Followed<Batch>((batch) => isBatchEnded(batch.status));
+  protected readonly batch = this.followed.value;
+  protected readonly loadError = this.followed.loadError;
+  protected readonly lastUpdated = this.followed.lastUpdated;
+  protected readonly ended = this.followed.ended;
   /** The action under way, if any; cancelling asks for a confirmation first. */
   protected readonly busy = signal<BatchAction | null>(null);
   protected readonly confirmingCancel = signal(false);
@@ -71,10 +72,6 @@ export class BatchStatusComponent {
   private readonly pollRound = signal(0);
   private readonly pollKey = computed(() => ({ id: this.id(), round: this.pollRound() }));
 
-  protected readonly ended = computed(() => {
-    const batch = this.batch();
-    return batch !== null && isBatchEnded(batch.status);
-  });
   protected readonly counts = computed(() => {
     const batch = this.batch();
     return this.statuses.map((status) => ({ status, count: batch?.counts[status] ?? 0 }));
@@ -96,20 +93,15 @@ export class BatchStatusComponent {
       : formatDuration(batch.etaSeconds);
   });
   protected readonly resultsFileName = computed(() => `${this.id()}-results.jsonl`);
-  protected readonly errorMessage = computed(() => {
-    const error = this.loadError();
-    if (error === null) {
-      return null;
-    }
-    const retrying = this.ended() ? '' : ` Retrying every ${this.intervalSeconds} s…`;
-    if (error.status === 404) {
-      return `Batch “${this.id()}” was not found.${retrying}`;
-    }
-    if (error.status === 0) {
-      return `Cannot reach the server.${retrying}`;
-    }
-    return `${error.title}: ${error.detail}.${retrying}`;
-  });
+  protected readonly errorMessage = computed(() =>
+    followErrorMessage({
+      error: this.loadError(),
+      noun: 'Batch',
+      id: this.id(),
+      ended: this.ended(),
+      intervalSeconds: this.intervalSeconds,
+    }),
+  );
 
   constructor() {
     toObservable(this.pollKey)
@@ -120,12 +112,10 @@ export class BatchStatusComponent {
           }
         }),
         switchMap(({ id }) =>
-          this.polling
-            .pollWhileVisible(() => toOutcome(this.batchApi.getBatch(id)))
-            .pipe(
-              takeWhile((outcome) => !(outcome.ok && isBatchEnded(outcome.value.status)), true),
-              takeUntil(this.stopPolling$),
-            ),
+          this.polling.followUntil(() => this.batchApi.getBatch(id), {
+            isEnded: this.followed.isEnded,
+            stop$: this.followed.ended$,
+          }),
         ),
         takeUntilDestroyed(),
       )
@@ -224,22 +214,11 @@ export class BatchStatusComponent {
   }
 
   private apply(outcome: Outcome<Batch>): void {
-    if (!outcome.ok) {
-      this.loadError.set(outcome.error);
-      return;
-    }
-    this.batch.set(outcome.value);
-    this.loadError.set(null);
-    this.lastUpdated.set(new Date());
-    if (isBatchEnded(outcome.value.status)) {
-      this.stopPolling$.next();
-    }
+    this.followed.apply(outcome);
   }
 
   private reset(): void {
-    this.batch.set(null);
-    this.loadError.set(null);
-    this.lastUpdated.set(null);
+    this.followed.reset();
     this.actionError.set(null);
     this.confirmingCancel.set(false);
   }

@@ -11,25 +11,28 @@ import { DecimalPipe } from '@angular/common';
 import { takeUntilDestroyed, toSignal } from '@angular/core/rxjs-interop';
 import { FormControl, FormGroup, ReactiveFormsModule, Validators } from '@angular/forms';
 import { Router, RouterLink } from '@angular/router';
-import { filter, map, Observable, of, switchMap, tap } from 'rxjs';
+import { Observable, switchMap } from 'rxjs';
 
-import { toApiError } from '../../core/interceptors/problem.interceptor';
 import {
   Batch,
   BATCH_LIMITS,
   BatchFormat,
   CreateBatchRequest,
 } from '../../core/models/batch.model';
-import { JobType } from '../../core/models/job-type.model';
-import { ApiError, ProblemFieldError } from '../../core/models/problem.model';
-import { UploadProgress } from '../../core/models/upload.model';
 import { BatchApiService } from '../../core/services/batch-api.service';
-import { JobTypeService } from '../../core/services/job-type.service';
+import { FileUpload } from '../../core/services/file-upload';
+import { JobTypeOptions } from '../../core/services/job-type-options';
 import { OwnerService } from '../../core/services/owner.service';
-import { UploadApiService } from '../../core/services/upload-api.service';
-import { ProgressBarComponent } from '../../shared/progress-bar/progress-bar.component';
-import { IdempotencyKeyTracker } from '../job-submission/idempotency-key';
-import { describeErrors, notBlankValidator } from '../job-submission/job-form.validators';
+import {
+  FieldErrorsComponent,
+  FieldMessage,
+} from '../../shared/form-errors/field-errors.component';
+import { FormErrorComponent } from '../../shared/form-errors/form-error.component';
+import { UploadFieldComponent } from '../../shared/upload-field/upload-field.component';
+import { FormSubmission } from '../job-submission/form-submission';
+import { JobTypeFieldComponent } from '../job-submission/job-type-field.component';
+import { JobTypesErrorComponent } from '../job-submission/job-types-error.component';
+import { describeErrors, nameControl, typeControl } from '../job-submission/job-form.validators';
 import {
   describeBatchErrors,
   exampleItems,
@@ -55,8 +58,6 @@ interface BatchForm {
   webhookUrl: FormControl<string>;
 }
 
-type TypesState = 'loading' | 'ready' | 'error';
-
 /** What the upload is declared as, so S3 serves the input back with its real type. */
 const CONTENT_TYPES: Readonly<Record<BatchFormat, string>> = {
   jsonl: 'application/x-ndjson',
@@ -72,15 +73,22 @@ const FIELDS: readonly BatchFormField[] = ['name', 'type', 'items', 'file', 'web
  */
 @Component({
   selector: 'app-batch-form',
-  imports: [ReactiveFormsModule, RouterLink, ProgressBarComponent, DecimalPipe],
+  imports: [
+    ReactiveFormsModule,
+    RouterLink,
+    DecimalPipe,
+    FieldErrorsComponent,
+    FormErrorComponent,
+    JobTypeFieldComponent,
+    JobTypesErrorComponent,
+    UploadFieldComponent,
+  ],
   templateUrl: './batch-form.component.html',
-  styleUrl: './batch-form.component.css',
+  styleUrls: ['../../shared/submit-form/submit-form.css', './batch-form.component.css'],
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
 export class BatchFormComponent implements OnInit {
   private readonly batchApi = inject(BatchApiService);
-  private readonly uploadApi = inject(UploadApiService);
-  private readonly jobTypeService = inject(JobTypeService);
   private readonly owner = inject(OwnerService);
   private readonly router = inject(Router);
   private readonly destroyRef = inject(DestroyRef);
@@ -89,15 +97,8 @@ export class BatchFormComponent implements OnInit {
   protected readonly limits = BATCH_LIMITS;
 
   protected readonly form = new FormGroup<BatchForm>({
-    name: new FormControl('', {
-      nonNullable: true,
-      validators: [
-        Validators.required,
-        notBlankValidator,
-        Validators.maxLength(BATCH_LIMITS.nameMaxLength),
-      ],
-    }),
-    type: new FormControl('', { nonNullable: true, validators: [Validators.required] }),
+    name: nameControl(BATCH_LIMITS.nameMaxLength),
+    type: typeControl(),
     source: new FormControl<BatchSource>('items', { nonNullable: true }),
     items: new FormControl('', {
       nonNullable: true,
@@ -108,20 +109,16 @@ export class BatchFormComponent implements OnInit {
     webhookUrl: new FormControl('', { nonNullable: true, validators: [webhookUrlValidator] }),
   });
 
-  protected readonly jobTypes = signal<JobType[]>([]);
-  protected readonly typesState = signal<TypesState>('loading');
-  protected readonly typesError = signal<string | null>(null);
-  protected readonly submitting = signal(false);
-  protected readonly selectedFile = signal<File | null>(null);
-  protected readonly upload = signal<UploadProgress | null>(null);
+  protected readonly types = new JobTypeOptions();
+  private readonly jobTypes = this.types.types;
+  protected readonly typesState = this.types.state;
+  /** The file of items (uploaded on submit), and how far its upload is. */
+  protected readonly upload = new FileUpload();
+  protected readonly selectedFile = this.upload.file;
   /** A batch created with invalid items: listed here, with a link to its page. */
   protected readonly created = signal<Batch | null>(null);
-  /** The file already in S3: a retry after a failed submit reuses it, never uploads twice. */
-  private uploaded: { file: File; ownerId: string; key: string } | null = null;
-  private readonly submitAttempted = signal(false);
-  private readonly serverErrors = signal<readonly ProblemFieldError[]>([]);
-  private readonly apiError = signal<ApiError | null>(null);
-  private readonly idempotencyKeys = new IdempotencyKeyTracker();
+  private readonly submission = new FormSubmission<BatchFormField>(fieldFor);
+  protected readonly submitting = this.submission.submitting;
 
   private readonly formEvents = toSignal(this.form.events, { initialValue: null });
   protected readonly source = toSignal(this.form.controls.source.valueChanges, {
@@ -136,41 +133,29 @@ export class BatchFormComponent implements OnInit {
     initialValue: '',
   });
   protected readonly itemCount = computed(() => parseItems(this.itemsText())?.length ?? null);
-  protected readonly uploadPercent = computed(() => {
-    const upload = this.upload();
-    return upload === null || upload.total === 0 ? 0 : (100 * upload.loaded) / upload.total;
-  });
-  protected readonly uploading = computed(() => this.submitting() && this.upload()?.key === null);
+  protected readonly uploading = computed(() => this.submitting() && this.upload.inProgress());
 
-  /** Messages per field: client-side validation first, otherwise the API's `errors`. */
-  protected readonly fieldErrors = computed((): Record<BatchFormField, ProblemFieldError[]> => {
+  /**
+   * Messages per field: client-side validation first, otherwise the API's `errors` (an
+   * upload's, e.g. `size`, under the file, naming the API field).
+   */
+  protected readonly fieldErrors = computed((): Record<BatchFormField, FieldMessage[]> => {
     this.formEvents();
-    const result = {} as Record<BatchFormField, ProblemFieldError[]>;
+    const result = {} as Record<BatchFormField, FieldMessage[]>;
     for (const field of FIELDS) {
       const message = this.clientMessage(field);
-      result[field] = message
-        ? [{ field, message }]
-        : this.serverErrors().filter((e) => fieldFor(e.field) === field);
+      const errors = message ? [{ field, message }] : this.submission.errorsFor(field);
+      result[field] = errors.map((e) =>
+        field === 'file'
+          ? { testId: 'error-file', message: e.message, field: e.field === 'file' ? null : e.field }
+          : { testId: `error-${e.field}`, message: e.message },
+      );
     }
     return result;
   });
 
   /** Problem details not tied to a field of the form, with any errors naming other fields. */
-  protected readonly generalError = computed(
-    (): { message: string; fields: ProblemFieldError[] } | null => {
-      const error = this.apiError();
-      if (error === null) {
-        return null;
-      }
-      const fields = this.serverErrors().filter((e) => fieldFor(e.field) === null);
-      if (error.status === 422 && fields.length === 0 && this.serverErrors().length > 0) {
-        return null;
-      }
-      const retry =
-        error.retryAfterSeconds !== null ? ` Try again in ${error.retryAfterSeconds} s.` : '';
-      return { message: `${error.title}: ${error.detail}${retry}`, fields };
-    },
-  );
+  protected readonly generalError = this.submission.formError;
 
   constructor() {
     this.form.controls.type.valueChanges
@@ -179,14 +164,10 @@ export class BatchFormComponent implements OnInit {
     this.form.controls.source.valueChanges
       .pipe(takeUntilDestroyed())
       .subscribe((source) => this.applySource(source));
-    for (const field of FIELDS) {
-      if (field !== 'file') {
-        this.form.controls[field].valueChanges
-          .pipe(takeUntilDestroyed())
-          .subscribe(() => this.clearServerErrors(field));
-      }
-    }
-    this.form.valueChanges.pipe(takeUntilDestroyed()).subscribe(() => this.idempotencyKeys.reset());
+    this.submission.watch(
+      this.form,
+      FIELDS.map((field) => [field, field === 'file' ? null : this.form.controls[field]] as const),
+    );
   }
 
   ngOnInit(): void {
@@ -194,44 +175,24 @@ export class BatchFormComponent implements OnInit {
   }
 
   protected loadJobTypes(): void {
-    this.typesState.set('loading');
-    this.jobTypeService
-      .getJobTypes()
-      .pipe(takeUntilDestroyed(this.destroyRef))
-      .subscribe({
-        next: (types) => {
-          this.jobTypes.set(types);
-          this.typesState.set('ready');
-          if (types.length > 0 && !types.some((t) => t.type === this.form.controls.type.value)) {
-            this.form.controls.type.setValue(types[0].type);
-          }
-        },
-        error: (error: unknown) => {
-          this.typesState.set('error');
-          this.typesError.set(toApiError(error).detail);
-        },
-      });
+    this.types.load({ control: this.form.controls.type });
   }
 
   protected resetItems(): void {
     this.applyTypeExample(this.form.controls.type.value, true);
   }
 
-  protected chooseFile(event: Event): void {
-    const input = event.target as HTMLInputElement;
-    const file = input.files?.item(0) ?? null;
-    this.selectedFile.set(file);
-    this.upload.set(null);
-    this.uploaded = null;
+  protected chooseFile(file: File | null): void {
+    this.upload.choose(file);
     this.clearServerErrors('file');
-    this.idempotencyKeys.reset();
+    this.submission.idempotencyKeys.reset();
     if (file !== null) {
       this.form.controls.format.setValue(formatOf(file.name));
     }
   }
 
   protected submit(): void {
-    this.submitAttempted.set(true);
+    this.submission.attempted.set(true);
     const ownerId = this.ownerId();
     if (this.submitting() || ownerId === null) {
       return;
@@ -245,10 +206,8 @@ export class BatchFormComponent implements OnInit {
     if (file === null && items === null) {
       return;
     }
-    this.submitting.set(true);
+    this.submission.start();
     this.created.set(null);
-    this.serverErrors.set([]);
-    this.apiError.set(null);
     const value = this.form.getRawValue();
     const base = {
       name: value.name.trim(),
@@ -258,17 +217,17 @@ export class BatchFormComponent implements OnInit {
       webhookUrl: value.webhookUrl.trim() || null,
     };
     const create = (request: CreateBatchRequest): Observable<Batch> =>
-      this.batchApi.createBatch(request, this.idempotencyKeys.keyFor(request));
+      this.batchApi.createBatch(request, this.submission.idempotencyKeys.keyFor(request));
     // With a file: upload it to S3 first (progress shown), then submit the batch naming it.
     const batch$ =
       file === null
         ? create({ ...base, items: items! })
-        : this.uploadOnce(file, ownerId, value.format).pipe(
-            switchMap((key) => create({ ...base, object: key, format: value.format })),
-          );
+        : this.upload
+            .keyFor(file, ownerId, CONTENT_TYPES[value.format])
+            .pipe(switchMap((key) => create({ ...base, object: key, format: value.format })));
     batch$.pipe(takeUntilDestroyed(this.destroyRef)).subscribe({
       next: (batch) => {
-        this.idempotencyKeys.reset();
+        this.submission.succeeded();
         this.submitting.set(false);
         if (batch.invalid.count > 0) {
           this.created.set(batch); // list the refused lines here first
@@ -277,59 +236,27 @@ export class BatchFormComponent implements OnInit {
         }
       },
       error: (error: unknown) => {
-        const apiError = toApiError(error);
-        if (!isRetryable(apiError)) {
-          this.idempotencyKeys.reset();
-        }
-        this.submitting.set(false);
-        if (this.uploaded === null) {
-          this.upload.set(null);
-        }
-        this.apiError.set(apiError);
-        this.serverErrors.set(apiError.errors);
+        this.submission.failed(error);
+        this.upload.submitFailed();
       },
     });
   }
 
-  protected formatBytes(bytes: number): string {
-    if (bytes < 1024) {
-      return `${bytes} B`;
-    }
-    const mb = bytes / (1024 * 1024);
-    return mb < 1 ? `${(bytes / 1024).toFixed(1)} KB` : `${mb.toFixed(1)} MB`;
-  }
-
-  private uploadOnce(file: File, ownerId: string, format: BatchFormat): Observable<string> {
-    const done = this.uploaded;
-    if (done !== null && done.file === file && done.ownerId === ownerId) {
-      return of(done.key);
-    }
-    return this.uploadApi.upload(file, ownerId, CONTENT_TYPES[format]).pipe(
-      tap((progress) => this.upload.set(progress)),
-      filter((progress) => progress.key !== null),
-      map((progress) => progress.key!),
-      tap((key) => (this.uploaded = { file, ownerId, key })),
-    );
-  }
-
   private clientMessage(field: BatchFormField): string | null {
     if (field === 'file') {
-      return this.submitAttempted() && this.source() === 'file' && this.selectedFile() === null
+      return this.submission.attempted() && this.source() === 'file' && this.selectedFile() === null
         ? 'Choose a JSON Lines or CSV file.'
         : null;
     }
     const control = this.form.controls[field];
-    if (control.disabled || control.valid || !(this.submitAttempted() || control.touched)) {
+    if (control.disabled || control.valid || !(this.submission.attempted() || control.touched)) {
       return null;
     }
     return describeBatchErrors(control.errors) ?? describeErrors(control.errors);
   }
 
   private clearServerErrors(field: BatchFormField): void {
-    const remaining = this.serverErrors().filter((e) => fieldFor(e.field) !== field);
-    if (remaining.length !== this.serverErrors().length) {
-      this.serverErrors.set(remaining);
-    }
+    this.submission.clearErrors(field);
   }
 
   private applySource(source: BatchSource): void {
@@ -365,9 +292,4 @@ function fieldFor(path: string): BatchFormField | null {
     return 'file';
   }
   return null;
-}
-
-/** Failures after which the batch may or may not exist: a retry must reuse the key. */
-function isRetryable(error: ApiError): boolean {
-  return error.status === 0 || error.status === 408 || error.status === 429 || error.status >= 500;
 }

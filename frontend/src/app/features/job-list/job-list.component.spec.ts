@@ -8,7 +8,7 @@ import { Component } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
 import { provideRouter, Router } from '@angular/router';
 import { RouterTestingHarness } from '@angular/router/testing';
-import { NEVER } from 'rxjs';
+import { NEVER, Observable, of } from 'rxjs';
 
 import {
   JOB_TYPES,
@@ -17,7 +17,9 @@ import {
   setDocumentVisibility,
   useFakeIntervals,
 } from '../../../testing/fixtures';
+import { makeBatchSummary } from '../../../testing/batch-fixtures';
 import { problemInterceptor } from '../../core/interceptors/problem.interceptor';
+import { BatchPage } from '../../core/models/batch.model';
 import { JobPage } from '../../core/models/job.model';
 import { BatchApiService } from '../../core/services/batch-api.service';
 import { OwnerService } from '../../core/services/owner.service';
@@ -38,6 +40,8 @@ const PAGE_2: JobPage = { items: [makeSummary('j1', 'FAILED')], nextCursor: null
 describe('JobListComponent', () => {
   let harness: RouterTestingHarness;
   let httpMock: HttpTestingController;
+  /** What the batch list above the jobs gets; silent unless a test says otherwise. */
+  let listBatches: () => Observable<BatchPage>;
 
   const el = (): HTMLElement => harness.routeNativeElement as HTMLElement;
   const byTestId = <T extends HTMLElement = HTMLElement>(id: string): T | null =>
@@ -71,6 +75,7 @@ describe('JobListComponent', () => {
   }
 
   beforeEach(() => {
+    listBatches = () => NEVER;
     useFakeIntervals();
     setDocumentVisibility('visible');
     TestBed.configureTestingModule({
@@ -83,8 +88,9 @@ describe('JobListComponent', () => {
           { path: 'jobs/:id', component: JobPageStub },
         ]),
         { provide: POLL_INTERVAL_MS, useValue: INTERVAL },
-        // The batch list above the jobs has its own spec; here it stays silent.
-        { provide: BatchApiService, useValue: { listBatches: () => NEVER } },
+        // The batch list above the jobs has its own spec; here it stays silent (but for the
+        // page's request count below).
+        { provide: BatchApiService, useValue: { listBatches: () => listBatches() } },
       ],
     });
     httpMock = TestBed.inject(HttpTestingController);
@@ -484,6 +490,62 @@ describe('JobListComponent', () => {
       expectList().flush(PAGE_1);
       await settle();
       expect(byTestId('bulk-execute')).toBeNull();
+    });
+  });
+
+  describe('one request per interval for the page, its batch list included', () => {
+    const RUNNING: BatchPage = { items: [makeBatchSummary('b1')], nextCursor: null };
+    const ENDED: BatchPage = {
+      items: [makeBatchSummary('b1', { status: 'COMPLETED', progress: 100 })],
+      nextCursor: null,
+    };
+    let batchPage: BatchPage;
+    let batchRequests: number;
+
+    beforeEach(() => {
+      batchPage = RUNNING;
+      batchRequests = 0;
+      listBatches = () => {
+        batchRequests += 1;
+        return of(batchPage); // answered at once
+      };
+    });
+
+    /** Requests each of `intervals` polling intervals sent (every job list answered). */
+    async function countOver(intervals: number) {
+      const total = { jobs: 0, batches: 0, perInterval: [] as number[] };
+      for (let i = 0; i < intervals; i++) {
+        const batchesBefore = batchRequests;
+        await advance(INTERVAL);
+        const jobs = httpMock.match((req) => req.url === '/api/jobs');
+        jobs.forEach((req) => req.flush(PAGE_2));
+        await settle();
+        const batches = batchRequests - batchesBefore;
+        total.jobs += jobs.length;
+        total.batches += batches;
+        total.perInterval.push(jobs.length + batches);
+      }
+      return total;
+    }
+
+    it('loads both lists at once, then sends one request per interval while a batch runs', async () => {
+      await create();
+      expectList().flush(PAGE_2);
+      await settle();
+      expect(batchRequests).toBe(1); // the initial load of both
+      const sent = await countOver(6);
+      expect(sent.perInterval).toEqual([1, 1, 1, 1, 1, 1]);
+      // Both lists stay fresh: they take turns.
+      expect([sent.jobs, sent.batches]).toEqual([3, 3]);
+    });
+
+    it('gives the job list every interval again once no listed batch runs', async () => {
+      await create();
+      expectList().flush(PAGE_2);
+      await settle();
+      batchPage = ENDED; // the batch list's next turn reads it ended: it stops polling
+      await countOver(2);
+      expect(await countOver(4)).toEqual({ jobs: 4, batches: 0, perInterval: [1, 1, 1, 1] });
     });
   });
 });

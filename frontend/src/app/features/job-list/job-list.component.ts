@@ -30,6 +30,7 @@ import { DEFAULT_PAGE_SIZE } from '../../core/services/api.config';
 import { JobApiService } from '../../core/services/job-api.service';
 import { JobTypeService } from '../../core/services/job-type.service';
 import { OwnerService } from '../../core/services/owner.service';
+import { PollTurns } from '../../core/services/poll-turns';
 import { PollingService, toOutcome } from '../../core/services/polling.service';
 import { CopyButtonComponent } from '../../shared/copy-button/copy-button.component';
 import { ProgressBarComponent } from '../../shared/progress-bar/progress-bar.component';
@@ -77,6 +78,14 @@ export const FILTER_DEBOUNCE_MS = 300;
  * (issue 15), so a reload or a shared link shows the same view; the URL is the only
  * source of truth and the form follows it. One list request per polling interval
  * refreshes the whole page (never one request per job), paused while the tab is hidden.
+ *
+ * The page sends at most one request per interval in steady state, its batch list included:
+ * both lists poll through one PollTurns loop (provided here). After the initial load of both,
+ * the job list is refreshed every interval while no listed batch runs; while one runs, the
+ * two lists take turns, each refreshed every other interval (10 s by default). Alternating
+ * was chosen over a slower batch cadence on top of the job list's because only alternating
+ * keeps the total at one request per interval; a running batch's progress still shows
+ * within two intervals, and its jobs in the list below within two as well.
  */
 @Component({
   selector: 'app-job-list',
@@ -92,11 +101,13 @@ export const FILTER_DEBOUNCE_MS = 300;
   ],
   templateUrl: './job-list.component.html',
   styleUrl: './job-list.component.css',
+  providers: [PollTurns],
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
 export class JobListComponent {
   private readonly jobApi = inject(JobApiService);
   private readonly polling = inject(PollingService);
+  private readonly turns = inject(PollTurns);
   private readonly owner = inject(OwnerService);
   private readonly router = inject(Router);
   private readonly route = inject(ActivatedRoute);
@@ -210,8 +221,8 @@ export class JobListComponent {
         switchMap(([query]) =>
           query === null
             ? EMPTY
-            : this.polling
-                .pollWhileVisible(() => toOutcome(this.jobApi.listJobs(query)))
+            : this.turns
+                .poll(() => toOutcome(this.jobApi.listJobs(query)))
                 .pipe(map((outcome) => ({ query, outcome }))),
         ),
         takeUntilDestroyed(),

@@ -15,15 +15,19 @@ import { takeUntilDestroyed, toObservable } from '@angular/core/rxjs-interop';
 import { DatePipe, DecimalPipe } from '@angular/common';
 import { Title } from '@angular/platform-browser';
 import { RouterLink } from '@angular/router';
-import { combineLatest, startWith, Subject, switchMap, takeUntil, takeWhile, tap } from 'rxjs';
+import { combineLatest, startWith, Subject, switchMap, tap } from 'rxjs';
 
 import { toApiError } from '../../core/interceptors/problem.interceptor';
 import { isTerminalStatus, Job, JsonObject } from '../../core/models/job.model';
 import { Outcome } from '../../core/models/outcome.model';
-import { ApiError } from '../../core/models/problem.model';
 import { JobApiService } from '../../core/services/job-api.service';
+import { Followed, followErrorMessage } from '../../core/services/follow';
 import { PollingService, toOutcome } from '../../core/services/polling.service';
-import { jobNotFoundMessage, jobNotFoundReason, keepPollingUnlessGone } from '../../shared/not-found/job-not-found';
+import {
+  jobNotFoundMessage,
+  jobNotFoundReason,
+  keepPollingUnlessGone,
+} from '../../shared/not-found/job-not-found';
 import { NotFoundComponent } from '../../shared/not-found/not-found.component';
 import { ProgressBarComponent } from '../../shared/progress-bar/progress-bar.component';
 import { CopyButtonComponent } from '../../shared/copy-button/copy-button.component';
@@ -55,7 +59,7 @@ const RETRYABLE = new Set(['FAILED', 'CANCELLED']);
     NotFoundComponent,
   ],
   templateUrl: './job-status.component.html',
-  styleUrl: './job-status.component.css',
+  styleUrls: ['../../shared/status-page/status-page.css', './job-status.component.css'],
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
 export class JobStatusComponent {
@@ -68,12 +72,14 @@ export class JobStatusComponent {
   private readonly title = inject(Title);
   private readonly injector = inject(Injector);
   private readonly keepJobButton = viewChild<ElementRef<HTMLButtonElement>>('keepJobButton');
-  private readonly stopPolling$ = new Subject<void>();
   private readonly restartPolling$ = new Subject<void>();
 
-  protected readonly job = signal<Job | null>(null);
-  protected readonly loadError = signal<ApiError | null>(null);
-  protected readonly lastUpdated = signal<Date | null>(null);
+  /** The job, the last failed read and when it last arrived. */
+  private readonly followed = new Followed<Job>((job) => isTerminalStatus(job.status));
+  protected readonly job = this.followed.value;
+  protected readonly loadError = this.followed.loadError;
+  protected readonly lastUpdated = this.followed.lastUpdated;
+  protected readonly isTerminal = this.followed.ended;
   protected readonly cancelling = signal(false);
   protected readonly cancelError = signal<string | null>(null);
   /** Cancel asks first: true while "Cancel this job?" is shown. */
@@ -82,10 +88,6 @@ export class JobStatusComponent {
   protected readonly retryError = signal<string | null>(null);
   protected readonly intervalSeconds = this.polling.intervalMs / 1000;
 
-  protected readonly isTerminal = computed(() => {
-    const job = this.job();
-    return job !== null && isTerminalStatus(job.status);
-  });
   protected readonly isProcessing = computed(() => this.job()?.status === 'PROCESSING');
   protected readonly canCancel = computed(() => this.job() !== null && !this.isTerminal());
   protected readonly canRetry = computed(() => RETRYABLE.has(this.job()?.status ?? ''));
@@ -147,20 +149,17 @@ export class JobStatusComponent {
     const reason = this.job() === null ? jobNotFoundReason(this.loadError()) : null;
     return reason === null ? null : jobNotFoundMessage(this.id(), reason);
   });
-  protected readonly errorMessage = computed(() => {
-    const error = this.loadError();
-    if (error === null || this.notFound() !== null) {
-      return null;
-    }
-    const retrying = this.isTerminal() ? '' : ` Retrying every ${this.intervalSeconds} s…`;
-    if (error.status === 404) {
-      return `Job “${this.id()}” was not found.${retrying}`;
-    }
-    if (error.status === 0) {
-      return `Cannot reach the server.${retrying}`;
-    }
-    return `${error.title}: ${error.detail}.${retrying}`;
-  });
+  protected readonly errorMessage = computed(() =>
+    this.notFound() !== null
+      ? null
+      : followErrorMessage({
+          error: this.loadError(),
+          noun: 'Job',
+          id: this.id(),
+          ended: this.isTerminal(),
+          intervalSeconds: this.intervalSeconds,
+        }),
+  );
 
   constructor() {
     combineLatest([
@@ -169,13 +168,12 @@ export class JobStatusComponent {
     ])
       .pipe(
         switchMap(([id]) =>
-          this.polling
-            .pollWhileVisible(() => toOutcome(this.jobApi.getJob(id)), { backoff: true })
-            .pipe(
-              takeWhile((outcome) => !(outcome.ok && isTerminalStatus(outcome.value.status)), true),
-              takeWhile(keepPollingUnlessGone<Job>(), true),
-              takeUntil(this.stopPolling$),
-            ),
+          this.polling.followUntil(() => this.jobApi.getJob(id), {
+            isEnded: this.followed.isEnded,
+            backoff: true,
+            keepWhile: keepPollingUnlessGone<Job>(),
+            stop$: this.followed.ended$,
+          }),
         ),
         takeUntilDestroyed(),
       )
@@ -280,23 +278,14 @@ export class JobStatusComponent {
   }
 
   private apply(outcome: Outcome<Job>): void {
-    if (!outcome.ok) {
-      this.loadError.set(outcome.error);
-      return;
+    if (outcome.ok) {
+      this.title.setTitle(`${outcome.value.name} (${outcome.value.status}) · Job · BatchLab`);
     }
-    this.job.set(outcome.value);
-    this.title.setTitle(`${outcome.value.name} (${outcome.value.status}) · Job · BatchLab`);
-    this.loadError.set(null);
-    this.lastUpdated.set(new Date());
-    if (isTerminalStatus(outcome.value.status)) {
-      this.stopPolling$.next();
-    }
+    this.followed.apply(outcome);
   }
 
   private reset(): void {
-    this.job.set(null);
-    this.loadError.set(null);
-    this.lastUpdated.set(null);
+    this.followed.reset();
     this.cancelError.set(null);
     this.confirmingCancel.set(false);
     this.retryError.set(null);

@@ -1,3 +1,5 @@
+import { ApiError } from '../../core/models/problem.model';
+
 /**
  * One `Idempotency-Key` per submission attempt: `keyFor(request)` returns the same key for
  * the same request until `reset()` (after a success, or when the form changes), so that
@@ -20,6 +22,15 @@ export class IdempotencyKeyTracker {
   reset(): void {
     this.current = null;
   }
+}
+
+/**
+ * Failures after which the job or batch may or may not exist (no answer, a timeout, 429, a
+ * 5xx): a retry must reuse the Idempotency-Key. Any other answer is definite: nothing was
+ * created, so the next attempt gets a new key.
+ */
+export function mayHaveBeenCreated(error: ApiError): boolean {
+  return error.status === 0 || error.status === 408 || error.status === 429 || error.status >= 500;
 }
 
 /**

@@ -10,92 +10,69 @@ import {
   OnInit,
   signal,
 } from '@angular/core';
-import { DecimalPipe } from '@angular/common';
 import { takeUntilDestroyed, toSignal } from '@angular/core/rxjs-interop';
-import {
-  AbstractControl,
-  FormControl,
-  FormGroup,
-  ReactiveFormsModule,
-  Validators,
-} from '@angular/forms';
+import { ReactiveFormsModule } from '@angular/forms';
 import { ActivatedRoute, Router } from '@angular/router';
-import { filter, map, Observable, of, switchMap, tap } from 'rxjs';
+import { Observable, switchMap } from 'rxjs';
 
 import { focusFirstInvalid } from '../../core/a11y/focus';
 import { toApiError } from '../../core/interceptors/problem.interceptor';
 import { CreateJobRequest, Job, JsonObject } from '../../core/models/job.model';
-import { JOB_LIMITS, JobType, SIMULATE_JOB_TYPE } from '../../core/models/job-type.model';
-import { ApiError, ProblemFieldError } from '../../core/models/problem.model';
-import { UploadProgress } from '../../core/models/upload.model';
+import { JOB_LIMITS, SIMULATE_JOB_TYPE } from '../../core/models/job-type.model';
+import { FileUpload } from '../../core/services/file-upload';
 import { JobApiService } from '../../core/services/job-api.service';
-import { JobTypeService } from '../../core/services/job-type.service';
+import { JobTypeOptions } from '../../core/services/job-type-options';
 import { OwnerService } from '../../core/services/owner.service';
-import { UploadApiService } from '../../core/services/upload-api.service';
-import { ProgressBarComponent } from '../../shared/progress-bar/progress-bar.component';
-import { IdempotencyKeyTracker } from './idempotency-key';
+import { FieldErrorsComponent } from '../../shared/form-errors/field-errors.component';
+import { FormErrorComponent } from '../../shared/form-errors/form-error.component';
+import { UploadFieldComponent } from '../../shared/upload-field/upload-field.component';
+import { FormSubmission } from './form-submission';
+import { JobTypeFieldComponent } from './job-type-field.component';
+import { JobTypesErrorComponent } from './job-types-error.component';
 import { loadRerunSource } from './rerun-source';
-import {
-  describeErrors,
-  integerValidator,
-  jsonObjectValidator,
-  notBlankValidator,
-  parseJsonObject,
-} from './job-form.validators';
+import { describeErrors, parseJsonObject } from './job-form.validators';
 
 import {
   CONFIRM_DISCARD,
+  controlFor,
+  createJobForm,
   ERROR_IDS,
   FIELD_PATHS,
   FieldMessage,
-  formatBytes,
+  fieldForPath,
   JobFormField,
   messageNamingField,
   payloadEdited,
+  syncKnobsFromPayload,
+  syncPayloadFromKnobs,
 } from './job-form.fields';
 
 export type { FieldMessage, JobFormField } from './job-form.fields';
 
-type SimulateKnob = 'durationSeconds' | 'failureProbability' | 'steps';
-
-interface SimulateForm {
-  durationSeconds: FormControl<number | null>;
-  failureProbability: FormControl<number | null>;
-  steps: FormControl<number | null>;
-}
-
-interface JobForm {
-  name: FormControl<string>;
-  type: FormControl<string>;
-  payload: FormControl<string>;
-  simulate: FormGroup<SimulateForm>;
-}
-
-type TypesState = 'loading' | 'ready' | 'error';
-
-const SIMULATE_KNOBS: readonly SimulateKnob[] = ['durationSeconds', 'failureProbability', 'steps'];
-
 /** The job type whose form can upload a file (sent as the payload's `object`). */
 export const CSV_JOB_TYPE = 'csv-summary';
-
-/** Fields of `POST /api/uploads` errors, shown under the file input. */
-const UPLOAD_FIELDS = ['filename', 'contentType', 'size', 'payload.object'];
 
 /**
  * The submit form (`/new`): name, type, JSON payload and the simulate knobs; for
  * csv-summary, a file uploaded straight to S3 (with a progress bar) instead of the text.
+ * The form's controls, field mapping and knob syncing live in job-form.fields.ts.
  */
 @Component({
   selector: 'app-job-form',
-  imports: [ReactiveFormsModule, ProgressBarComponent, DecimalPipe],
+  imports: [
+    ReactiveFormsModule,
+    FieldErrorsComponent,
+    FormErrorComponent,
+    JobTypeFieldComponent,
+    JobTypesErrorComponent,
+    UploadFieldComponent,
+  ],
   templateUrl: './job-form.component.html',
-  styleUrl: './job-form.component.css',
+  styleUrls: ['../../shared/submit-form/submit-form.css', './job-form.component.css'],
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
 export class JobFormComponent implements OnInit {
   private readonly jobApi = inject(JobApiService);
-  private readonly uploadApi = inject(UploadApiService);
-  private readonly jobTypeService = inject(JobTypeService);
   private readonly owner = inject(OwnerService);
   private readonly router = inject(Router);
   private readonly destroyRef = inject(DestroyRef);
@@ -109,58 +86,16 @@ export class JobFormComponent implements OnInit {
   protected readonly limits = JOB_LIMITS;
   protected readonly ownerId = this.owner.ownerId;
 
-  protected readonly form = new FormGroup<JobForm>({
-    name: new FormControl('', {
-      nonNullable: true,
-      validators: [
-        Validators.required,
-        notBlankValidator,
-        Validators.maxLength(JOB_LIMITS.nameMaxLength),
-      ],
-    }),
-    type: new FormControl('', { nonNullable: true, validators: [Validators.required] }),
-    payload: new FormControl('{}', {
-      nonNullable: true,
-      validators: [Validators.required, jsonObjectValidator],
-    }),
-    simulate: new FormGroup<SimulateForm>({
-      durationSeconds: new FormControl<number | null>(null, [
-        Validators.required,
-        Validators.min(JOB_LIMITS.durationSeconds.min),
-        Validators.max(JOB_LIMITS.durationSeconds.max),
-      ]),
-      failureProbability: new FormControl<number | null>(null, [
-        Validators.required,
-        Validators.min(JOB_LIMITS.failureProbability.min),
-        Validators.max(JOB_LIMITS.failureProbability.max),
-      ]),
-      steps: new FormControl<number | null>(null, [
-        Validators.required,
-        Validators.min(JOB_LIMITS.steps.min),
-        Validators.max(JOB_LIMITS.steps.max),
-        integerValidator,
-      ]),
-    }),
-  });
+  protected readonly form = createJobForm();
 
-  protected readonly jobTypes = signal<JobType[]>([]);
-  protected readonly typesState = signal<TypesState>('loading');
-  protected readonly typesError = signal<string | null>(null);
-  protected readonly submitting = signal(false);
+  protected readonly types = new JobTypeOptions();
+  private readonly jobTypes = this.types.types;
+  protected readonly typesState = this.types.state;
   /** The CSV file chosen for csv-summary (uploaded on submit), and how far its upload is. */
-  protected readonly selectedFile = signal<File | null>(null);
-  protected readonly upload = signal<UploadProgress | null>(null);
-  /** The file already in S3: a retry after a failed submit reuses it, never uploads twice. */
-  private uploaded: { file: File; ownerId: string; key: string } | null = null;
-  protected readonly uploadPercent = computed(() => {
-    const upload = this.upload();
-    return upload === null || upload.total === 0 ? 0 : (100 * upload.loaded) / upload.total;
-  });
-  private readonly submitAttempted = signal(false);
-  private readonly serverErrors = signal<readonly ProblemFieldError[]>([]);
-  private readonly apiError = signal<ApiError | null>(null);
-  /** Same key for a retry of the same request; a new one after an edit or a success. */
-  private readonly idempotencyKeys = new IdempotencyKeyTracker();
+  protected readonly upload = new FileUpload();
+  protected readonly selectedFile = this.upload.file;
+  private readonly submission = new FormSubmission<JobFormField>((path) => this.fieldFor(path));
+  protected readonly submitting = this.submission.submitting;
   /** The type whose example the payload started from, and that example's text. */
   private currentType = '';
   private examplePayload = '{}';
@@ -184,43 +119,26 @@ export class JobFormComponent implements OnInit {
   /** Messages per field: client-side validation first, otherwise the API's `errors`. */
   protected readonly fieldErrors = computed((): Record<JobFormField, FieldMessage[]> => {
     this.formEvents();
-    const showClient = this.submitAttempted();
+    const showClient = this.submission.attempted();
     const result = {} as Record<JobFormField, FieldMessage[]>;
     for (const field of Object.keys(FIELD_PATHS) as JobFormField[]) {
-      const control = field === 'ownerId' || field === 'file' ? null : this.controlFor(field);
+      const control = controlFor(this.form, field);
       const clientMessage =
         control && control.enabled && control.invalid && (showClient || control.touched)
           ? describeErrors(control.errors)
           : null;
       result[field] = clientMessage
         ? [{ testId: `error-${FIELD_PATHS[field]}`, message: clientMessage }]
-        : this.serverErrors()
-            .filter((e) => this.fieldFor(e.field) === field)
-            .map((e) => ({
-              testId: `error-${e.field}`,
-              message: messageNamingField(e.field, e.message),
-            }));
+        : this.submission.errorsFor(field).map((e) => ({
+            testId: `error-${e.field}`,
+            message: messageNamingField(e.field, e.message),
+          }));
     }
     return result;
   });
 
   /** Problem details not tied to a known field: detail for 400/413/503/network, unknown fields. */
-  protected readonly generalError = computed(
-    (): { message: string; fields: ProblemFieldError[] } | null => {
-      const error = this.apiError();
-      if (error === null) {
-        return null;
-      }
-      const fields = this.serverErrors().filter((e) => this.fieldFor(e.field) === null);
-      const hasFieldErrors = this.serverErrors().length > fields.length;
-      if (error.status === 422 && hasFieldErrors && fields.length === 0) {
-        return null;
-      }
-      const retry =
-        error.retryAfterSeconds !== null ? ` Try again in ${error.retryAfterSeconds} s.` : '';
-      return { message: `${error.title}: ${error.detail}${retry}`, fields };
-    },
-  );
+  protected readonly generalError = this.submission.formError;
 
   /** `aria-describedby` of a field: its messages when it has some, then its hint if any. */
   protected describedBy(field: JobFormField, hintId: string | null = null): string | null {
@@ -229,7 +147,6 @@ export class JobFormComponent implements OnInit {
   }
 
   protected readonly errorIds = ERROR_IDS;
-  protected readonly formatBytes = formatBytes;
 
   constructor() {
     this.form.controls.type.valueChanges
@@ -237,17 +154,17 @@ export class JobFormComponent implements OnInit {
       .subscribe((type) => this.changeType(type));
     this.form.controls.payload.valueChanges
       .pipe(takeUntilDestroyed())
-      .subscribe((text) => this.syncKnobsFromPayload(text));
-    this.form.controls.simulate.valueChanges
-      .pipe(takeUntilDestroyed())
-      .subscribe(() => this.syncPayloadFromKnobs());
-    for (const field of Object.keys(FIELD_PATHS) as JobFormField[]) {
-      this.controlFor(field)
-        ?.valueChanges.pipe(takeUntilDestroyed())
-        .subscribe(() => this.clearServerErrors(field));
-    }
-    this.form.controls.simulate.disable({ emitEvent: false });
-    this.form.valueChanges.pipe(takeUntilDestroyed()).subscribe(() => this.idempotencyKeys.reset());
+      .subscribe(() => syncKnobsFromPayload(this.form));
+    this.form.controls.simulate.valueChanges.pipe(takeUntilDestroyed()).subscribe(() => {
+      if (syncPayloadFromKnobs(this.form)) {
+        this.clearServerErrors('payload');
+      }
+    });
+    const fields = Object.keys(FIELD_PATHS) as JobFormField[];
+    this.submission.watch(
+      this.form,
+      fields.map((field) => [field, controlFor(this.form, field)] as const),
+    );
   }
 
   ngOnInit(): void {
@@ -255,25 +172,7 @@ export class JobFormComponent implements OnInit {
   }
 
   protected loadJobTypes(): void {
-    this.typesState.set('loading');
-    this.jobTypeService
-      .getJobTypes()
-      .pipe(takeUntilDestroyed(this.destroyRef))
-      .subscribe({
-        next: (types) => {
-          this.jobTypes.set(types);
-          this.typesState.set('ready');
-          const current = this.form.controls.type.value;
-          if (types.length > 0 && !types.some((t) => t.type === current)) {
-            this.form.controls.type.setValue(types[0].type);
-          }
-          this.prefillRerun();
-        },
-        error: (error: unknown) => {
-          this.typesState.set('error');
-          this.typesError.set(toApiError(error).detail);
-        },
-      });
+    this.types.load({ control: this.form.controls.type, loaded: () => this.prefillRerun() });
   }
 
   /** After the types: the type first (it sets its example payload), then the job's payload. */
@@ -290,7 +189,9 @@ export class JobFormComponent implements OnInit {
           this.form.controls.type.setValue(source.type);
           this.form.controls.name.setValue(source.name);
           this.form.controls.payload.setValue(JSON.stringify(source.payload, null, 2));
-          this.rerunNote.set(`Re-run of job ${source.id}: its name, type and payload are filled in.`);
+          this.rerunNote.set(
+            `Re-run of job ${source.id}: its name, type and payload are filled in.`,
+          );
         },
         error: (error: unknown) =>
           this.rerunNote.set(`Could not load job ${id} to re-run it: ${toApiError(error).detail}`),
@@ -303,7 +204,7 @@ export class JobFormComponent implements OnInit {
   }
 
   protected submit(): void {
-    this.submitAttempted.set(true);
+    this.submission.attempted.set(true);
     const ownerId = this.ownerId();
     if (this.submitting() || ownerId === null) {
       return;
@@ -318,9 +219,7 @@ export class JobFormComponent implements OnInit {
     if (payload === null) {
       return;
     }
-    this.submitting.set(true);
-    this.serverErrors.set([]);
-    this.apiError.set(null);
+    this.submission.start();
     const create = (jobPayload: JsonObject): Observable<Job> => {
       const request: CreateJobRequest = {
         name: this.form.controls.name.value.trim(),
@@ -328,66 +227,31 @@ export class JobFormComponent implements OnInit {
         payload: jobPayload,
         ownerId,
       };
-      return this.jobApi.createJob(request, this.idempotencyKeys.keyFor(request));
+      return this.jobApi.createJob(request, this.submission.idempotencyKeys.keyFor(request));
     };
     // With a file: upload it to S3 first (progress shown), then submit the job naming it.
     const job$ =
       file === null
         ? create(payload)
-        : this.uploadOnce(file, ownerId).pipe(switchMap((key) => create({ object: key })));
+        : this.upload.keyFor(file, ownerId).pipe(switchMap((key) => create({ object: key })));
     job$.pipe(takeUntilDestroyed(this.destroyRef)).subscribe({
       next: (job) => {
-        this.idempotencyKeys.reset();
+        this.submission.succeeded();
         void this.router.navigate(['/jobs', job.id]);
       },
       error: (error: unknown) => {
-        const apiError = toApiError(error);
-        if (!isRetryable(apiError)) {
-          // A definite answer: nothing was created, so the next attempt gets a new key.
-          this.idempotencyKeys.reset();
-        }
-        this.submitting.set(false);
-        if (this.uploaded === null) {
-          this.upload.set(null); // the upload failed; one that succeeded stays shown (reused)
-        }
-        this.apiError.set(apiError);
-        this.serverErrors.set(apiError.errors);
+        this.submission.failed(error);
+        this.upload.submitFailed();
         this.focusFirstError();
       },
     });
   }
 
-  /** The file's key in S3, uploading it (progress shown) unless this file is already there. */
-  private uploadOnce(file: File, ownerId: string): Observable<string> {
-    const done = this.uploaded;
-    if (done !== null && done.file === file && done.ownerId === ownerId) {
-      return of(done.key);
-    }
-    return this.uploadApi.upload(file, ownerId).pipe(
-      tap((progress) => this.upload.set(progress)),
-      filter((progress) => progress.key !== null),
-      map((progress) => progress.key!),
-      tap((key) => (this.uploaded = { file, ownerId, key })),
-    );
-  }
-
-  /** A file chosen (or cleared) in the file input: it replaces the payload's text. */
-  protected chooseFile(event: Event): void {
-    const input = event.target as HTMLInputElement;
-    this.setFile(input.files?.item(0) ?? null);
-  }
-
-  protected clearFile(input: HTMLInputElement): void {
-    input.value = '';
-    this.setFile(null);
-  }
-
-  private setFile(file: File | null): void {
-    this.selectedFile.set(file);
-    this.upload.set(null);
-    this.uploaded = null;
+  /** A file chosen (or cleared) in the upload field: it replaces the payload's text. */
+  protected setFile(file: File | null): void {
+    this.upload.choose(file);
     this.clearServerErrors('file');
-    this.idempotencyKeys.reset();
+    this.submission.idempotencyKeys.reset();
     const payload = this.form.controls.payload;
     if (file !== null) {
       payload.disable();
@@ -396,46 +260,16 @@ export class JobFormComponent implements OnInit {
     }
   }
 
-  private controlFor(field: JobFormField): AbstractControl<unknown> | null {
-    switch (field) {
-      case 'name':
-      case 'type':
-      case 'payload':
-        return this.form.controls[field];
-      case 'durationSeconds':
-      case 'failureProbability':
-      case 'steps':
-        return this.form.controls.simulate.controls[field];
-      case 'ownerId':
-      case 'file':
-        return null;
-    }
-  }
-
-  /** Maps an API field path (`payload.text`) to the control that shows it, or null if unknown. */
+  /** The field that shows an API error (`payload.text` under the payload), or null. */
   private fieldFor(path: string): JobFormField | null {
-    if (
-      UPLOAD_FIELDS.includes(path) &&
-      (path !== 'payload.object' || this.selectedFile() !== null)
-    ) {
-      return 'file';
-    }
-    if (path === 'name' || path === 'type' || path === 'payload' || path === 'ownerId') {
-      return path;
-    }
-    if (path.startsWith('payload.') || path.startsWith('payload[')) {
-      const key = path.slice('payload.'.length);
-      const knob = SIMULATE_KNOBS.find((k) => k === key);
-      return knob !== undefined && this.isSimulate() ? knob : 'payload';
-    }
-    return null;
+    return fieldForPath(path, {
+      hasFile: this.selectedFile() !== null,
+      isSimulate: this.isSimulate(),
+    });
   }
 
   private clearServerErrors(field: JobFormField): void {
-    const remaining = this.serverErrors().filter((e) => this.fieldFor(e.field) !== field);
-    if (remaining.length !== this.serverErrors().length) {
-      this.serverErrors.set(remaining);
-    }
+    this.submission.clearErrors(field);
   }
 
   /**
@@ -496,41 +330,4 @@ export class JobFormComponent implements OnInit {
       this.form.controls.payload.setValue(this.examplePayload);
     }
   }
-
-  private syncKnobsFromPayload(text: string): void {
-    const simulate = this.form.controls.simulate;
-    const payload = parseJsonObject(text);
-    if (simulate.disabled || payload === null) {
-      return;
-    }
-    for (const knob of SIMULATE_KNOBS) {
-      const value = payload[knob];
-      if (typeof value === 'number' && simulate.controls[knob].value !== value) {
-        simulate.controls[knob].setValue(value, { emitEvent: false });
-      }
-    }
-  }
-
-  private syncPayloadFromKnobs(): void {
-    const simulate = this.form.controls.simulate;
-    if (simulate.disabled) {
-      return;
-    }
-    const payload: JsonObject = parseJsonObject(this.form.controls.payload.value) ?? {};
-    for (const knob of SIMULATE_KNOBS) {
-      const value = simulate.controls[knob].value;
-      if (typeof value === 'number' && Number.isFinite(value)) {
-        payload[knob] = value;
-      } else {
-        delete payload[knob];
-      }
-    }
-    this.form.controls.payload.setValue(JSON.stringify(payload, null, 2), { emitEvent: false });
-    this.clearServerErrors('payload');
-  }
-}
-
-/** Failures after which the job may or may not exist: a retry must reuse the Idempotency-Key. */
-function isRetryable(error: ApiError): boolean {
-  return error.status === 0 || error.status === 408 || error.status === 429 || error.status >= 500;
 }

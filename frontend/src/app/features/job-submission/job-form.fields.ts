@@ -1,6 +1,17 @@
 import { InjectionToken } from '@angular/core';
+import { AbstractControl, FormControl, FormGroup, Validators } from '@angular/forms';
 
-import { parseJsonObject } from './job-form.validators';
+import { JsonObject } from '../../core/models/job.model';
+import { JOB_LIMITS } from '../../core/models/job-type.model';
+import {
+  integerValidator,
+  jsonObjectValidator,
+  nameControl,
+  parseJsonObject,
+  typeControl,
+} from './job-form.validators';
+
+export type { FieldMessage } from '../../shared/form-errors/field-errors.component';
 
 /** Form controls that can carry an error message. */
 export type JobFormField =
@@ -12,12 +23,6 @@ export type JobFormField =
   | 'durationSeconds'
   | 'failureProbability'
   | 'steps';
-
-/** One message shown under a field; `testId` is `error-<API field path>`. */
-export interface FieldMessage {
-  testId: string;
-  message: string;
-}
 
 /** API field path of each control, used for `error-<field>` test ids. */
 export const FIELD_PATHS: Readonly<Record<JobFormField, string>> = {
@@ -116,17 +121,127 @@ export function payloadEdited(text: string, example: string): boolean {
     : text !== example;
 }
 
-/** A byte count for people: `512 B`, `1.5 KB`, `20 MB`. */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) {
-    return `${bytes} B`;
+type SimulateKnob = 'durationSeconds' | 'failureProbability' | 'steps';
+
+interface SimulateForm {
+  durationSeconds: FormControl<number | null>;
+  failureProbability: FormControl<number | null>;
+  steps: FormControl<number | null>;
+}
+
+export interface JobForm {
+  name: FormControl<string>;
+  type: FormControl<string>;
+  payload: FormControl<string>;
+  simulate: FormGroup<SimulateForm>;
+}
+
+const SIMULATE_KNOBS: readonly SimulateKnob[] = ['durationSeconds', 'failureProbability', 'steps'];
+
+/** Fields of `POST /api/uploads` errors, shown under the file input. */
+const UPLOAD_FIELDS = ['filename', 'contentType', 'size', 'payload.object'];
+
+/** The form's controls with their validators; the simulate knobs start disabled. */
+export function createJobForm(): FormGroup<JobForm> {
+  const form = new FormGroup<JobForm>({
+    name: nameControl(JOB_LIMITS.nameMaxLength),
+    type: typeControl(),
+    payload: new FormControl('{}', {
+      nonNullable: true,
+      validators: [Validators.required, jsonObjectValidator],
+    }),
+    simulate: new FormGroup<SimulateForm>({
+      durationSeconds: new FormControl<number | null>(null, [
+        Validators.required,
+        Validators.min(JOB_LIMITS.durationSeconds.min),
+        Validators.max(JOB_LIMITS.durationSeconds.max),
+      ]),
+      failureProbability: new FormControl<number | null>(null, [
+        Validators.required,
+        Validators.min(JOB_LIMITS.failureProbability.min),
+        Validators.max(JOB_LIMITS.failureProbability.max),
+      ]),
+      steps: new FormControl<number | null>(null, [
+        Validators.required,
+        Validators.min(JOB_LIMITS.steps.min),
+        Validators.max(JOB_LIMITS.steps.max),
+        integerValidator,
+      ]),
+    }),
+  });
+  form.controls.simulate.disable({ emitEvent: false });
+  return form;
+}
+
+/** The control behind a field, or null for the fields without one (owner, file). */
+export function controlFor(
+  form: FormGroup<JobForm>,
+  field: JobFormField,
+): AbstractControl<unknown> | null {
+  switch (field) {
+    case 'name':
+    case 'type':
+    case 'payload':
+      return form.controls[field];
+    case 'durationSeconds':
+    case 'failureProbability':
+    case 'steps':
+      return form.controls.simulate.controls[field];
+    case 'ownerId':
+    case 'file':
+      return null;
   }
-  const units = ['KB', 'MB', 'GB'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
+}
+
+/** Maps an API field path (`payload.text`) to the field that shows it, or null if unknown. */
+export function fieldForPath(
+  path: string,
+  { hasFile, isSimulate }: { hasFile: boolean; isSimulate: boolean },
+): JobFormField | null {
+  if (UPLOAD_FIELDS.includes(path) && (path !== 'payload.object' || hasFile)) {
+    return 'file';
   }
-  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+  if (path === 'name' || path === 'type' || path === 'payload' || path === 'ownerId') {
+    return path;
+  }
+  if (path.startsWith('payload.') || path.startsWith('payload[')) {
+    const key = path.slice('payload.'.length);
+    const knob = SIMULATE_KNOBS.find((k) => k === key);
+    return knob !== undefined && isSimulate ? knob : 'payload';
+  }
+  return null;
+}
+
+/** Sets the simulate knobs from the payload's text (when it parses), without events. */
+export function syncKnobsFromPayload(form: FormGroup<JobForm>): void {
+  const simulate = form.controls.simulate;
+  const payload = parseJsonObject(form.controls.payload.value);
+  if (simulate.disabled || payload === null) {
+    return;
+  }
+  for (const knob of SIMULATE_KNOBS) {
+    const value = payload[knob];
+    if (typeof value === 'number' && simulate.controls[knob].value !== value) {
+      simulate.controls[knob].setValue(value, { emitEvent: false });
+    }
+  }
+}
+
+/** Writes the simulate knobs into the payload's text; false when the knobs are off. */
+export function syncPayloadFromKnobs(form: FormGroup<JobForm>): boolean {
+  const simulate = form.controls.simulate;
+  if (simulate.disabled) {
+    return false;
+  }
+  const payload: JsonObject = parseJsonObject(form.controls.payload.value) ?? {};
+  for (const knob of SIMULATE_KNOBS) {
+    const value = simulate.controls[knob].value;
+    if (typeof value === 'number' && Number.isFinite(value)) {
+      payload[knob] = value;
+    } else {
+      delete payload[knob];
+    }
+  }
+  form.controls.payload.setValue(JSON.stringify(payload, null, 2), { emitEvent: false });
+  return true;
 }

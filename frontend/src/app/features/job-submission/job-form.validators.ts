@@ -1,4 +1,10 @@
-import { AbstractControl, ValidationErrors, ValidatorFn } from '@angular/forms';
+import {
+  AbstractControl,
+  FormControl,
+  ValidationErrors,
+  ValidatorFn,
+  Validators,
+} from '@angular/forms';
 
 import { JsonObject } from '../../core/models/job.model';
 import { JOB_LIMITS } from '../../core/models/job-type.model';
@@ -110,4 +116,17 @@ export function describeErrors(errors: ValidationErrors | null): string | null {
     return `The payload is too large (${Math.ceil(tooLarge.actual / 1024)} KB; the limit is ${tooLarge.limit / 1024} KB).`;
   }
   return 'Invalid value.';
+}
+
+/** A submit form's Name control: required, not blank, at most `maxLength` characters. */
+export function nameControl(maxLength: number): FormControl<string> {
+  return new FormControl('', {
+    nonNullable: true,
+    validators: [Validators.required, notBlankValidator, Validators.maxLength(maxLength)],
+  });
+}
+
+/** A submit form's Type control (the job types' select): required. */
+export function typeControl(): FormControl<string> {
+  return new FormControl('', { nonNullable: true, validators: [Validators.required] });
 }
