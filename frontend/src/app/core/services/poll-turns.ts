@@ -1,4 +1,4 @@
-import { inject, Injectable } from '@angular/core';
+import { inject, Injectable, signal } from '@angular/core';
 import { Observable, Subscription, take, tap } from 'rxjs';
 
 import { PollingService } from './polling.service';
@@ -29,6 +29,9 @@ export class PollTurns {
   private readonly members: Member[] = [];
   private nextTurn = 0;
   private loop: Subscription | null = null;
+  private readonly sharing = signal(0);
+  /** How many lists take turns now: each is refreshed every `sharers()` intervals. */
+  readonly sharers = this.sharing.asReadonly();
 
   poll<T>(request: () => Observable<T>): Observable<T> {
     return new Observable<T>((subscriber) => {
@@ -53,6 +56,7 @@ export class PollTurns {
 
   private join(member: Member): void {
     this.members.push(member);
+    this.sharing.set(this.members.length);
     this.loop ??= this.polling
       .pollWhileVisible(() => this.takeTurn(), { startLater: true })
       .subscribe();
@@ -64,6 +68,7 @@ export class PollTurns {
       return;
     }
     this.members.splice(index, 1);
+    this.sharing.set(this.members.length);
     if (index < this.nextTurn) {
       this.nextTurn -= 1;
     }

@@ -547,5 +547,16 @@ describe('JobListComponent', () => {
       await countOver(2);
       expect(await countOver(4)).toEqual({ jobs: 4, batches: 0, perInterval: [1, 1, 1, 1] });
     });
+
+    it('says how often the job list is refreshed: every other interval while they take turns', async () => {
+      const subtitle = () => el().querySelector('.page-subtitle')?.textContent ?? '';
+      await create();
+      expectList().flush(PAGE_2);
+      await settle();
+      expect(subtitle()).toContain(`refreshed every ${(2 * INTERVAL) / 1000} s`);
+      batchPage = ENDED;
+      await countOver(2);
+      expect(subtitle()).toContain(`refreshed every ${INTERVAL / 1000} s`);
+    });
   });
 });

@@ -114,7 +114,11 @@ export class JobListComponent {
 
   protected readonly ownerId = this.owner.ownerId;
   protected readonly statuses = JOB_STATUSES;
-  protected readonly intervalSeconds = this.polling.intervalMs / 1000;
+  private readonly intervalSeconds = this.polling.intervalMs / 1000;
+  /** Every interval, or every other one while the batch list takes turns (see above). */
+  protected readonly refreshSeconds = computed(
+    () => this.intervalSeconds * Math.max(1, this.turns.sharers()),
+  );
   protected readonly jobTypes = toSignal(
     inject(JobTypeService)
       .getJobTypes()
@@ -193,7 +197,7 @@ export class JobListComponent {
       return null;
     }
     const reason = error.status === 0 ? 'the server cannot be reached' : error.detail;
-    return `Could not refresh the list (${reason}). Retrying every ${this.intervalSeconds} s…`;
+    return `Could not refresh the list (${reason}). Retrying every ${this.refreshSeconds()} s…`;
   });
 
   constructor() {
