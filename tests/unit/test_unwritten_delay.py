@@ -34,3 +34,35 @@ def test_delays_double_then_cover_the_rest_of_the_grace():
     assert delays == [2, 4, 8]
     assert unwritten_delay(age=100, receive_count=8, grace=180, max_receive_count=10) == 80
     assert unwritten_delay(age=180, receive_count=2, grace=180, max_receive_count=10) is None
+
+
+@pytest.mark.parametrize(
+    ("answers", "refused"),
+    [
+        (["none", "none", "ok"], 2),  # the put landed during the in-process tries
+        (["none"] * 6, 6),  # never within the tries: all 6 refused, the message comes back
+        (["none", "cancelled"], 2),  # written meanwhile, but not startable: refused too
+    ],
+)
+def test_a_start_before_the_put_says_how_many_writes_it_cost(monkeypatch, caplog, answers, refused):
+    """tasks.execution._start: each refused start is a write request; the log line lets
+    tests/integration/test_cost.py explain a job's writes above 3 exactly."""
+    import time
+
+    from core.jobs.transitions import TransitionResult
+    from tasks import execution
+
+    replies = iter(answers)
+
+    def start_job(job_id, *, lease_seconds):
+        answer = next(replies)
+        return TransitionResult(ok=answer == "ok",
+                                item=None if answer == "none" else {"Status": {"S": "X"}})
+
+    monkeypatch.setattr(execution.store, "start_job", start_job)
+    monkeypatch.setattr(execution.time, "sleep", lambda s: None)
+    delivery = execution.Delivery(sent_at=time.time())
+    with caplog.at_level("INFO", logger="batchlab.worker"):
+        execution._start("j", delivery)
+    assert f"{refused} start writes refused" in caplog.text
+    assert next(replies, "drained") == "drained"
