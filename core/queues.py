@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from core.aws import client
 from core.settings import settings
 
+# The Celery task that carries a JobId (tasks/jobs.py): the name in every job's message.
+RUN_JOB = "batchlab.run_job"
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # the SQS maximum: time to look and redrive
 
 

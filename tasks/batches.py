@@ -15,9 +15,9 @@ import logging
 import uuid
 
 from core.batches import ingest, lifecycle, webhook
+from core.queues import RUN_JOB
 from tasks import messages
 from tasks.celery_app import app
-from tasks.jobs import RUN_JOB
 
 log = logging.getLogger("batchlab.worker")
 

@@ -43,11 +43,10 @@ from celery.exceptions import Ignore, Reject, Retry
 from celery.worker.request import Request
 from celery.worker.state import task_ready
 
+from core.queues import RUN_JOB
 from tasks import messages
 from tasks.celery_app import app
 from tasks.execution import DEAD_LETTER, NOT_WRITTEN_YET, Delivery, handle_delivery
-
-RUN_JOB = "batchlab.run_job"
 
 log = logging.getLogger("batchlab.worker")
 

@@ -292,7 +292,7 @@ from core.jobs import store
 from core.operations import dlq
 from core.aws import client
 from core.queues import queue_urls
-from tasks.jobs import RUN_JOB
+from core.queues import RUN_JOB
 from tasks.messages import message_body
 # A job whose message sits in the DLQ, as SQS leaves one (written without a message to
 # the jobs queue, its message sent to the DLQ), then marked by a worker's reconcile.

@@ -170,10 +170,16 @@ def test_sigterm_lets_the_running_job_finish_then_the_worker_exits(rlive):
         lambda: next((w for w in workers(rlive.stack) if f"job {job['id']} attempt 1" in w.log()), None),
         timeout=10, what="the worker holding the job",
     )
+    signalled = time.monotonic()
     holder.proc.send_signal(signal.SIGTERM)
     holder.proc.wait(timeout=40)
+    stopped_after = time.monotonic() - signalled
     done = rlive.wait_terminal(job["id"], timeout=30)
     assert done["status"] == "COMPLETED" and done["attempts"] == 1
+    # It stopped when the job ended (DynamoDB told it), not after Celery's sleep of the
+    # whole grace (20 s here; it took 23.7 s before tasks/shutdown.py's wait_for_held).
+    assert "shutdown: the running job ended, stopping now" in holder.log()
+    assert stopped_after < float(FAST["BATCHLAB_SHUTDOWN_GRACE_SECONDS"]), stopped_after
     while len(workers(rlive.stack)) < 2:
         rlive.stack.start_worker()
 
