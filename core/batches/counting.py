@@ -133,11 +133,12 @@ def fill_window(batch_id: str, meta: dict[str, Any]) -> list[int]:
         else:
             condition += " AND attribute_not_exists(Redo)"
         opened = groups + list(redo.groups)
-        if opened:
+        names = {"#s": "Status"}
+        if opened:  # (DynamoDB refuses a name the expressions do not use)
             expression += " ADD #open :g"
-            values[":g"] = set(opened)
+            values[":g"], names["#open"] = set(opened), "Open"
         updated = table.update_meta(batch_id, expression=expression, condition=condition,
-                                    names={"#open": "Open", "#s": "Status"}, values=values)
+                                    names=names, values=values)
         if updated is not None:
             ids = [layout.child_id(batch_id, i) for indexes in redo.groups.values() for i in indexes]
             if ids:
@@ -182,7 +183,7 @@ def _redo_scan(batch_id: str, meta: dict[str, Any], *, free: int) -> RedoScan:
         counters = table.get_counters(batch_id, chunk, consistent=True) if chunk else {}
         for group in range(cursor, min(end, cursor + REDO_CHUNK)):
             counter = counters.get(group, {})
-            blocked = "F" in counter and meta.get("Retrying")
+            blocked = meta.get("Retrying") and tally(counter)[3]  # as retry_failed picks
             if group not in opened and (blocked or group not in counters):
                 # Not all requeued yet, or its counter left unread (throttled; every
                 # group of the range has one): stop here, a later refill goes on.

@@ -150,3 +150,24 @@ def test_the_redo_scan_takes_retried_groups_in_order_up_to_the_free_slots(monkey
     scan = counting._redo_scan("b", {**meta, "Retrying": None, "RedoEnd": 10}, free=9)
     assert list(scan.groups) == [4, 6, 7, 8] and scan.cursor == 9  # 9's counter unread
     assert counting._redo_scan("b", {"Open": set()}, free=2).groups == {}
+
+
+def test_a_refill_that_only_moves_the_redo_cursor_writes_a_valid_update(monkeypatch):
+    counters = {0: {"C": {0}, "RolledUp": [10, 0, 0]}, 1: {"RolledUp": [10, 0, 0]},
+                2: {"F": {25}, "Kept": [0, 0, 0]}}
+    writes = []
+
+    def update_meta(batch_id, *, expression, condition=None, names=None, values=None):
+        text = expression + " " + (condition or "")
+        # DynamoDB refuses a name or value the expressions do not use.
+        assert all(k in text for k in (names or {})) and all(k in text for k in (values or {}))
+        writes.append(expression)
+        return {"Ingested": 120}
+
+    monkeypatch.setattr(counting.table, "get_counters",
+                        lambda batch_id, groups, consistent: {g: counters[g] for g in groups})
+    monkeypatch.setattr(counting.table, "update_meta", update_meta)
+    meta = {"Status": "RUNNING", "NextGroup": 12, "Ingested": 120, "IngestDone": True,
+            "Redo": 0, "RedoEnd": 3, "Retrying": 1}
+    assert counting.fill_window("b", meta) == []
+    assert writes == ["SET NextGroup = :n, StartedAt = if_not_exists(StartedAt, :now), Redo = :redo"]
