@@ -17,6 +17,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from core.batches import layout
 from core.devstack import ROOT, Stack, wait_for
 from core.settings import Settings
 from tests.conftest import Live
@@ -116,3 +117,52 @@ def test_retry_failed_sends_the_retried_children_through_the_window(wlive):
     assert most <= 3 * WINDOW
     lines = http.get(f"/api/batches/{batch_id}/results", follow_redirects=True).text.splitlines()
     assert len(lines) == ITEMS
+
+
+CUT = """
+import os, sys
+from core.batches import lifecycle, table
+
+real, cuts = table.update_meta, []
+
+
+def update_meta(batch_id, **kw):
+    out = real(batch_id, **kw)
+    if kw["expression"].startswith("ADD F :minus_f"):  # a group's take-back, meta half
+        cuts.append(1)
+        if len(cuts) == 2:
+            os._exit(9)  # dies before the counter half: the meta item is left short
+    return out
+
+
+table.update_meta = update_meta
+lifecycle.retry_failed(sys.argv[1])
+"""
+
+
+def test_a_retry_task_killed_mid_take_back_loses_no_child_and_counts_none_twice(wlive):
+    """The retry task dies between group 1's two take-back writes (meta item done,
+    counter not): its message comes back to a worker, whose run takes group 1 back
+    again (the meta item is then short, so the batch cannot end early); the window
+    re-sends every group, and the sweeper's recount makes the totals exact."""
+    http, stack = wlive.http, wlive.stack
+    worker = next(s for s in stack.services if s.name.startswith("worker") and s.alive())
+    items = [{"durationSeconds": 0, "failAttempts": 0 if i % 10 == 0 else 1} for i in range(30)]
+    batch_id = http.post("/api/batches", json={"name": "retry cut", "type": "simulate",
+                                               "ownerId": "window", "items": items}).json()["id"]
+    _ended(wlive, batch_id, "COMPLETED_WITH_FAILURES")
+    worker.stop()
+    assert http.post(f"/api/batches/{batch_id}/retry-failed").status_code == 200
+    run = subprocess.run([sys.executable, "-c", CUT, batch_id], cwd=ROOT, env=stack.env,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 9, run.stderr[-3000:]
+
+    rerun = stack.start_worker()  # runs the retry task's message again
+    done = _ended(wlive, batch_id, "COMPLETED")
+    assert done["counts"] == {"QUEUED": 0, "PROCESSING": 0, "COMPLETED": 30, "FAILED": 0,
+                              "CANCELLED": 0}
+    meta = wlive.aws("dynamodb").get_item(TableName=Settings().batches_table_name,
+                                          Key=layout.meta_key(batch_id), ConsistentRead=True)["Item"]
+    assert (meta["C"]["N"], meta["F"]["N"], meta["Rolled"]["N"]) == ("30", "0", "3")
+    assert "Retrying" not in meta and "Redo" not in meta
+    assert "made no progress since the last sweep; repairing" in rerun.log()  # the recount
