@@ -15,10 +15,11 @@ from core.errors import InvalidCursor
 
 def batch_get_items(
     table: str, keys: list[dict[str, Any]], *, projection: str | None = None,
-    names: dict[str, str] | None = None, attempts: int = 5,
+    names: dict[str, str] | None = None, attempts: int = 5, consistent: bool = False,
 ) -> tuple[list[dict[str, Any]], bool]:
     """BatchGetItem ``keys`` of ``table``, 100 per request, asking again for unprocessed
-    keys with backoff (throttled); returns the items and True if some stayed unread."""
+    keys with backoff (throttled); returns the items and True if some stayed unread.
+    ``consistent``: strongly consistent reads (twice the read units)."""
     items: list[dict[str, Any]] = []
     for start in range(0, len(keys), 100):
         spec: dict[str, Any] = {"Keys": keys[start:start + 100]}
@@ -26,6 +27,8 @@ def batch_get_items(
             spec["ProjectionExpression"] = projection
         if names:
             spec["ExpressionAttributeNames"] = names
+        if consistent:
+            spec["ConsistentRead"] = True
         request: dict[str, Any] = {table: spec}
         for attempt in range(attempts):
             if attempt:

@@ -9,7 +9,9 @@ BatchId                    Part          what
                                          open groups, ingestion checkpoint); the only
                                          item with OwnerId + CreatedAt (owner index)
 <id>#c<stripe>             g#<group>     a group's counter: Completed / Failed /
-                                         Cancelled number sets of its children's indexes
+                                         Cancelled number sets of its children's indexes,
+                                         RolledUp (its tally, once rolled up), Kept
+                                         (retry-failed: what the meta item still holds)
 <id>#i                     invalid       the first invalid items (line, index, errors)
 =========================  ============  ==============================================
 

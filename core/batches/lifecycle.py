@@ -10,9 +10,19 @@
   every child not yet finished is cancelled with its own conditional write (which
   counts it: core.jobs.transitions → counting); unsent groups are never sent (the window
   only fills a RUNNING batch); running children stop at their next is_cancelled().
-* **retry-failed** (:func:`retry_failed`): per group with FAILED children: take the
-  group's roll-up back (once, conditional on its tally), requeue each failed child (FAILED → QUEUED,
-  with a fresh set of attempts), take its index out of the FAILED set, send it.
+* **retry-failed** (:func:`retry_failed`): the groups with FAILED children that are
+  not open become the meta item's ``Redo`` range (widened, never narrowed: two numbers,
+  the meta item stays small). Then per group, in order: take its FAILED children back
+  off the meta item (once, conditional on its tally; its COMPLETED / CANCELLED ones stay
+  counted, as the counter's ``Kept``), requeue each failed child (FAILED → QUEUED, with
+  a fresh set of attempts), take its index out of the FAILED set. They are *not* sent
+  here: the window (core.batches.counting.fill_window) re-sends the range's groups in
+  order as slots free up, a group only once its FAILED set is empty (all of it
+  requeued), so at most the window's worth of a batch's children is queued or running,
+  during a retry too (issue 14, fairness). A group still open (sent, not finished)
+  is in the window already: its requeued children are sent at once. A crash: the task
+  runs again (acks_late, or the sweeper after 120 s) and redoes what is left; a
+  child is requeued once (FAILED → QUEUED is conditional) and counted once (sets).
 * **sweep** (:func:`sweep`): every ``batch_sweep_seconds`` while a batch runs (a
   delayed task message, one chain per batch: ``SweepDue`` is claimed conditionally).
   If nothing moved since the last sweep it repairs: recounts the meta item's totals
@@ -147,18 +157,25 @@ def settle_group(batch_id: str, group: int, *, ingested: int, cancel: bool) -> l
 
 
 def retry_failed(batch_id: str) -> str:
+    """Requeue every FAILED child; the window sends them (see the module docstring)."""
     meta = table.get_meta(batch_id, consistent=True)
     if meta is None or not meta.get("Retrying"):
         return "nothing to do"
     job_type = REGISTRY.get(meta["Type"])
     attempts = job_type.max_attempts if job_type else settings.default_max_attempts
+    opened = {int(g) for g in meta.get("Open", set())}
+    counters = table.all_counters(batch_id, with_failures=True)
+    targets = {g: failed for g, counter in sorted(counters.items())
+               if (failed := counting.tally(counter)[3])}
+    # Open groups (sent, not rolled up) are in the window already: their requeued
+    # children are sent here. The others wait in the Redo range for the window.
+    fed = [g for g in targets if g not in opened or "RolledUp" in counters[g]]
+    if fed:
+        table.widen_redo(batch_id, first=fed[0], end=fed[-1] + 1)
     requeued = 0
-    for group, counter in sorted(table.all_counters(batch_id, with_failures=True).items()):
-        _, _, _, failed = counting.tally(counter)
-        if not failed:
-            continue
-        if "RolledUp" in counter:
-            table.unroll(batch_id, group=group, tally=list(counter["RolledUp"]))
+    for group, failed in targets.items():
+        if "RolledUp" in counters[group]:
+            table.unroll(batch_id, group=group, tally=list(counters[group]["RolledUp"]))
         ids = []
         for index in failed:
             child = layout.child_id(batch_id, index)
@@ -169,9 +186,12 @@ def retry_failed(batch_id: str) -> str:
             table.uncount_failed(batch_id, index=index)
             if store_result:
                 ids.append(child)
-        if ids:
+        requeued += len(ids)
+        if group in fed:
+            # Its FAILED set is empty now: the window may send it (a slot may be free).
+            counting.fill_window(batch_id, table.get_meta(batch_id, consistent=True) or {})
+        elif ids:
             children.send_ids(ids)
-            requeued += len(ids)
     meta = table.update_meta(batch_id, expression="REMOVE Retrying, FailedSample",
                              condition="attribute_exists(Retrying)")
     if meta is not None:

@@ -190,7 +190,7 @@ def view(meta: dict[str, Any], *, detailed: bool = False,
         failed_indexes = sorted(int(i) for i in meta.get("FailedSample", set()))
         for group in opened:
             counter = counters.get(group, {})
-            oc, of, ox, failed = counting.tally(counter)
+            oc, of, ox, failed = counting.open_tally(counter)
             c, f, x = c + oc, f + of, x + ox
             failed_indexes += failed
             done = {int(i) for key in ("C", "F", "X") for i in counter.get(key, set())}

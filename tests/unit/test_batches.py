@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.batches import counting, layout, parsing, progress
+from core.batches import counting, layout, parsing, progress, table
 from core.jobs.job_types import SimulatePayload
 
 
@@ -115,3 +115,59 @@ def test_counts_progress_throughput_and_eta():
                              processing=0, ended=True)
     assert progress.percent(ended) == 100
     assert progress.rate(ended, started=start, until=start + timedelta(seconds=5)) == (2.0, 0.0)
+
+
+def test_an_open_group_retried_counts_only_what_the_meta_item_does_not_hold():
+    counter = {"C": {0, 1}, "X": {2}, "F": {3}, "Kept": [2, 0, 1]}
+    assert counting.open_tally(counter) == (0, 1, 0, [3])
+    assert counting.open_tally({"C": {5}}) == (1, 0, 0, [])
+
+
+def test_a_group_waits_for_the_window_in_the_redo_range_unless_open():
+    meta = {"Redo": 3, "RedoEnd": 7, "Open": {4}}
+    assert [g for g in range(9) if table.waiting(meta, g)] == [3, 5, 6]
+    assert not table.waiting({}, 3)
+
+
+def test_the_redo_scan_takes_retried_groups_in_order_up_to_the_free_slots(monkeypatch):
+    counters = {
+        3: {"C": {30}, "RolledUp": [10, 0, 0]},  # nothing to retry: passed
+        4: {"C": {40, 41}, "Kept": [2, 0, 0]},  # requeued: 42..49 to send
+        6: {"Kept": [0, 0, 0]},  # requeued, all of it
+        7: {"F": {70}, "Kept": [0, 0, 0]},  # the retry task is still on it
+        8: {"Kept": [0, 0, 0]},
+    }
+    monkeypatch.setattr(counting.table, "get_counters",
+                        lambda batch_id, groups, consistent: {g: counters[g] for g in groups if g in counters})
+    meta = {"Redo": 3, "RedoEnd": 9, "Open": {5}, "Ingested": 90, "Retrying": 1}
+    scan = counting._redo_scan("b", meta, free=1)
+    assert scan.groups == {4: list(range(42, 50))} and scan.cursor == 5
+    scan = counting._redo_scan("b", meta, free=5)
+    assert list(scan.groups) == [4, 6] and scan.cursor == 7  # stops at group 7
+    scan = counting._redo_scan("b", {**meta, "Retrying": None}, free=5)
+    assert scan.groups[7] == list(range(71, 80)) and list(scan.groups) == [4, 6, 7, 8]
+    assert scan.cursor is None  # the range is passed: Redo is removed
+    scan = counting._redo_scan("b", {**meta, "Retrying": None, "RedoEnd": 10}, free=9)
+    assert list(scan.groups) == [4, 6, 7, 8] and scan.cursor == 9  # 9's counter unread
+    assert counting._redo_scan("b", {"Open": set()}, free=2).groups == {}
+
+
+def test_a_refill_that_only_moves_the_redo_cursor_writes_a_valid_update(monkeypatch):
+    counters = {0: {"C": {0}, "RolledUp": [10, 0, 0]}, 1: {"RolledUp": [10, 0, 0]},
+                2: {"F": {25}, "Kept": [0, 0, 0]}}
+    writes = []
+
+    def update_meta(batch_id, *, expression, condition=None, names=None, values=None):
+        text = expression + " " + (condition or "")
+        # DynamoDB refuses a name or value the expressions do not use.
+        assert all(k in text for k in (names or {})) and all(k in text for k in (values or {}))
+        writes.append(expression)
+        return {"Ingested": 120}
+
+    monkeypatch.setattr(counting.table, "get_counters",
+                        lambda batch_id, groups, consistent: {g: counters[g] for g in groups})
+    monkeypatch.setattr(counting.table, "update_meta", update_meta)
+    meta = {"Status": "RUNNING", "NextGroup": 12, "Ingested": 120, "IngestDone": True,
+            "Redo": 0, "RedoEnd": 3, "Retrying": 1}
+    assert counting.fill_window("b", meta) == []
+    assert writes == ["SET NextGroup = :n, StartedAt = if_not_exists(StartedAt, :now), Redo = :redo"]
