@@ -18,6 +18,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+# moto in server mode with DynamoDB requests one at a time (core/motoserver.py says why).
+MOTO_SERVER = [sys.executable, "-m", "core.motoserver"]
 
 
 def free_port() -> int:
@@ -131,7 +133,7 @@ class Stack:
 
     def start_moto(self) -> None:
         for port in (self.sqs_port, self.dynamodb_port):
-            self.spawn("moto", [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)])
+            self.spawn("moto", [*MOTO_SERVER, "-H", "127.0.0.1", "-p", str(port)])
         self.bootstrap("--wait")
 
     def bootstrap(self, *args: str, env: dict[str, str] | None = None) -> None:

@@ -17,7 +17,7 @@ import boto3
 import httpx
 import pytest
 
-from core.devstack import BIN, Stack, wait_for
+from core.devstack import MOTO_SERVER, Stack, wait_for
 from tests.conftest import Live
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "deploy" / "cloudformation" / "batchlab.yaml"
@@ -67,7 +67,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
                                  "BATCHLAB_SHUTDOWN_GRACE_SECONDS": "1"})
     cfn_stack.env["AWS_ENDPOINT_URL_DYNAMODB"] = cfn_stack.env["AWS_ENDPOINT_URL"]
     try:
-        cfn_stack.spawn("moto", [str(BIN / "moto_server"), "-H", "127.0.0.1",
+        cfn_stack.spawn("moto", [*MOTO_SERVER, "-H", "127.0.0.1",
                                  "-p", str(cfn_stack.sqs_port)])
         wait_for(lambda: client(cfn_stack, "sqs").list_queues() is not None,
                  timeout=60, what="moto to answer")

@@ -18,7 +18,7 @@ import boto3
 import httpx
 import pytest
 
-from core.devstack import BIN, Stack, wait_for
+from core.devstack import MOTO_SERVER, Stack, wait_for
 from tests.conftest import TERMINAL
 from tests.integration.test_iam import ROLE_KEY, allows, load_policy, parse_call
 
@@ -60,7 +60,7 @@ def run(tmp_path_factory) -> Iterator[dict]:
                                    "AWS_ACCESS_KEY_ID": ROLE_KEY["bootstrap"]})
     try:
         for port, path in zip((stack.sqs_port, stack.dynamodb_port), recordings, strict=True):
-            stack.spawn("moto", [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+            stack.spawn("moto", [*MOTO_SERVER, "-H", "127.0.0.1", "-p", str(port)],
                         {"MOTO_ENABLE_RECORDING": "true", "MOTO_RECORDER_FILEPATH": str(path)})
         stack.bootstrap("--wait")
         api, url = stack.start_api({"AWS_ACCESS_KEY_ID": ROLE_KEY["api"]})

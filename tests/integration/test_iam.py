@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 
-from core.devstack import BIN, ROOT, Stack, wait_for
+from core.devstack import MOTO_SERVER, ROOT, Stack, wait_for
 from tests.conftest import TERMINAL
 
 POLICY_DIR = ROOT / "deploy" / "iam"
@@ -270,7 +270,7 @@ def recorded(tmp_path_factory) -> Iterator[set[Call]]:
     stack = Stack(logs, extra_env={**ENV, "AWS_ACCESS_KEY_ID": ROLE_KEY["bootstrap"]})
     try:
         for port, path in zip((stack.sqs_port, stack.dynamodb_port), recordings, strict=True):
-            stack.spawn("moto", [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+            stack.spawn("moto", [*MOTO_SERVER, "-H", "127.0.0.1", "-p", str(port)],
                         {"MOTO_ENABLE_RECORDING": "true", "MOTO_RECORDER_FILEPATH": str(path)})
         stack.bootstrap("--wait")
         stack.bootstrap()  # a second run finds everything in place: its own calls
