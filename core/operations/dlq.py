@@ -12,7 +12,8 @@ for a redrive.
 
 A redrive moves each message's body, unchanged (it holds only the JobId), back to
 the jobs queue, after resetting its job from FAILED (dead-lettered) to QUEUED
-with Attempts at 0. Order per message: reset the job, send, then delete from
+with Attempts at 0; a batch's child is run again by its batch's retry-failed, which
+keeps the batch's counts exact. Order per message: reset the job, send, then delete from
 the DLQ, so a crash in between leaves the message in the DLQ for the next redrive
 rather than losing it.
 """
@@ -53,15 +54,38 @@ class RedriveResult:
 
 
 def _move(sqs: Any, urls: Any, message: dict[str, Any], result: RedriveResult) -> None:
-    """Redrive one DLQ message: reset its job, send its body to the jobs queue, delete it."""
+    """Redrive one DLQ message: reset its job, send its body to the jobs queue, delete it.
+
+    A batch's child is counted in its batch (FAILED, once dead-lettered), so resetting
+    it alone would leave the batch's counts saying FAILED after it completes. It is
+    redriven through its batch instead (:func:`_redrive_in_batch`)."""
     job_id = job_id_of(message["Body"])
-    if job_id:
-        store.requeue_dead_letter(job_id)
-    sqs.send_message(QueueUrl=urls.jobs, MessageBody=message["Body"])
+    item = store.get_item(job_id, consistent=True) if job_id else None
+    if item is not None and "BatchId" in item:
+        _redrive_in_batch(item["BatchId"]["S"], job_id)
+    else:
+        if job_id:
+            store.requeue_dead_letter(job_id)
+        sqs.send_message(QueueUrl=urls.jobs, MessageBody=message["Body"])
     sqs.delete_message(QueueUrl=urls.dlq, ReceiptHandle=message["ReceiptHandle"])
     result.moved += 1
     if job_id:
         result.job_ids.append(job_id)
+
+
+def _redrive_in_batch(batch_id: str, job_id: str) -> None:
+    """Run a batch's FAILED children again, this one among them, with the batch's own
+    retry-failed: it takes them back out of the counts and the feeding window sends
+    them, so the counts stay exact (core/batches/lifecycle.py). Its DLQ message is then
+    deleted by the caller: the retry sends the child a message of its own. A cancelled
+    batch runs nothing more, and a retry already under way takes the child too."""
+    from core.batches import service as batches  # imported here: it builds on core.jobs
+    from core.errors import BatchConflict
+
+    try:
+        batches.retry_failed(batch_id)
+    except BatchConflict as exc:
+        log.info("job %s (batch %s) not redriven by its batch: %s", job_id, batch_id, exc)
 
 
 def redrive(*, max_messages: int = 1000) -> RedriveResult:

@@ -13,6 +13,8 @@ import hashlib
 import hmac
 import http.server
 import json
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -20,7 +22,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from core.devstack import wait_for
+from core.devstack import ROOT, wait_for
 from core.settings import Settings
 from tests.conftest import Live
 
@@ -142,6 +144,46 @@ def test_a_2000_item_file_with_5_percent_failing_then_retry_failed(api, hook_url
         assert json.loads(body)["id"] == batch["id"]
     assert [json.loads(body)["status"] for _, body in calls] == [
         "COMPLETED_WITH_FAILURES", "COMPLETED"]
+
+
+DEAD_LETTER = """
+import sys
+from core.aws import client
+from core.queues import RUN_JOB, queue_urls
+from core.settings import settings
+from tasks.messages import message_body
+# The child as a worker's reconcile leaves one whose message SQS dead-lettered: FAILED
+# (counted so in its batch), marked DeadLettered, its message in the DLQ.
+job_id = sys.argv[1]
+client("dynamodb").update_item(TableName=settings.table_name, Key={"JobId": {"S": job_id}},
+                               UpdateExpression="SET DeadLettered = :t",
+                               ExpressionAttributeValues={":t": {"BOOL": True}})
+client("sqs").send_message(QueueUrl=queue_urls().dlq,
+                           MessageBody=message_body(job_id, task_name=RUN_JOB))
+"""
+
+
+def test_a_dead_lettered_child_is_redriven_through_its_batch_and_the_counts_follow(api, live, owner):
+    items = [{"durationSeconds": 0, "failAttempts": 1 if i < 2 else 0} for i in range(4)]
+    resp = api.post("/api/batches", json={"name": "redrive", "type": "simulate", "ownerId": owner,
+                                          "items": items})
+    batch_id = resp.json()["id"]
+    assert wait_ended(api, batch_id)["counts"]["FAILED"] == 2
+    child = results(api, batch_id)[0]["jobId"]
+    done = subprocess.run([sys.executable, "-c", DEAD_LETTER, child], cwd=ROOT, env=live.stack.env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-3000:]
+    # A worker's reconcile may hold the DLQ's messages for an instant: try again then.
+    moved = wait_for(lambda: (r := api.post(f"/api/dlq/{child}/redrive")).status_code == 200 and r,
+                     timeout=30, what="the redrive")
+    assert moved.json() == {"moved": 1, "jobIds": [child]}
+    # Redriven alone, the child would complete while its batch still counted it FAILED.
+    # Through the batch's retry-failed (both failed children) the counts follow exactly.
+    again = wait_ended(api, batch_id)
+    assert again["status"] == "COMPLETED"
+    assert again["counts"] == {"QUEUED": 0, "PROCESSING": 0, "COMPLETED": 4, "FAILED": 0,
+                               "CANCELLED": 0}
+    assert [line["status"] for line in results(api, batch_id)] == ["COMPLETED"] * 4
 
 
 def test_inline_items_report_invalid_ones_by_line_and_run_the_rest(api, owner):
