@@ -11,9 +11,8 @@ PAGES is the one list of pages: a new page of the web app gets a line here.
 from __future__ import annotations
 
 import json
-import shutil
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,11 +24,6 @@ pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
-]
 BLOCKING = {"serious", "critical"}
 HEADER_SHARE = 0.15  # the header took a quarter of a 390x844 screen before issue 15
 VIEWPORTS = {
@@ -72,18 +66,6 @@ PAGES = [
     AuditedPage("batch", "/batches/{batch}", "failure-row"),
     AuditedPage("my jobs with batches", "/jobs", "batch-row"),
 ]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail("chromium is not installed: scripts/test installs Debian's package")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

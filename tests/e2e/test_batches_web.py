@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_web import SHOTS, browser, page, set_owner  # noqa: F401 - fixtures
+from tests.e2e.test_web import SHOTS, set_owner
 
 pytestmark = pytest.mark.e2e
 

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from core.devstack import wait_for
-from tests.e2e.test_web import SHOTS, browser, page, set_owner  # noqa: F401  (fixtures)
+from tests.e2e.test_web import SHOTS, set_owner
 
 pytestmark = pytest.mark.e2e
 
