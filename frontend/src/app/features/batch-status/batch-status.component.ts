@@ -24,6 +24,7 @@ import { BatchApiService } from '../../core/services/batch-api.service';
 import { Followed, followErrorMessage } from '../../core/services/follow';
 import { PollingService, toOutcome } from '../../core/services/polling.service';
 import { BatchBadgeComponent } from '../../shared/batch-badge/batch-badge.component';
+import { InvalidItemsComponent } from '../../shared/invalid-items/invalid-items.component';
 import { ProgressBarComponent } from '../../shared/progress-bar/progress-bar.component';
 import { formatDuration } from './duration';
 
@@ -39,7 +40,14 @@ type BatchAction = 'cancel' | 'retry';
  */
 @Component({
   selector: 'app-batch-status',
-  imports: [DatePipe, DecimalPipe, RouterLink, BatchBadgeComponent, ProgressBarComponent],
+  imports: [
+    DatePipe,
+    DecimalPipe,
+    RouterLink,
+    BatchBadgeComponent,
+    InvalidItemsComponent,
+    ProgressBarComponent,
+  ],
   templateUrl: './batch-status.component.html',
   styleUrls: ['../../shared/status-page/status-page.css', './batch-status.component.css'],
   changeDetection: ChangeDetectionStrategy.OnPush,

@@ -28,6 +28,7 @@ import {
   FieldMessage,
 } from '../../shared/form-errors/field-errors.component';
 import { FormErrorComponent } from '../../shared/form-errors/form-error.component';
+import { InvalidItemsComponent } from '../../shared/invalid-items/invalid-items.component';
 import { UploadFieldComponent } from '../../shared/upload-field/upload-field.component';
 import { FormSubmission } from '../job-submission/form-submission';
 import { JobTypeFieldComponent } from '../job-submission/job-type-field.component';
@@ -74,6 +75,7 @@ const FIELDS: readonly BatchFormField[] = ['name', 'type', 'items', 'file', 'web
 @Component({
   selector: 'app-batch-form',
   imports: [
+    InvalidItemsComponent,
     ReactiveFormsModule,
     RouterLink,
     DecimalPipe,
